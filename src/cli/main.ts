@@ -1,0 +1,49 @@
+/**
+ * The command line: builds the commands, runs one, and turns every outcome into an exit
+ * code. A user error prints one line and never a stack trace.
+ */
+import { Command, CommanderError } from "../deps.ts";
+import { ExitCode, FanoutError } from "../errors.ts";
+import { writeStderr } from "../ui/output.ts";
+import { VERSION } from "../version.ts";
+import { backupCommand } from "./backup.ts";
+import { verifyCommand } from "./verify.ts";
+
+/**
+ * Runs fanout with `args` (without the program name) and returns the exit code.
+ *
+ * @example
+ * Deno.exit(await main(["backup", "/card", "/ssd/card"]));
+ */
+export async function main(args: string[]): Promise<number> {
+  let exitCode: number = ExitCode.ok;
+  const setExitCode = (code: number) => exitCode = code;
+  const program = new Command("fanout")
+    .description(
+      "Back up one folder to several destinations at once; every copy is read back and checked by SHA-256.",
+    )
+    .version(VERSION, "-V, --version")
+    .configureOutput({
+      writeErr: writeStderr,
+      outputError: (text, write) =>
+        write(`fanout: ${text.replace(/^error: /, "").trim()} (see --help)\n`),
+    })
+    .exitOverride();
+  for (const command of [backupCommand(setExitCode), verifyCommand(setExitCode)]) {
+    program.addCommand(command.copyInheritedSettings(program));
+  }
+  try {
+    await program.parseAsync(args, { from: "user" });
+    return exitCode;
+  } catch (error) {
+    if (error instanceof CommanderError) {
+      return error.exitCode === 0 ? ExitCode.ok : ExitCode.usage;
+    }
+    if (error instanceof FanoutError) {
+      writeStderr(`fanout: ${error.message}\n`);
+      return error.exitCode;
+    }
+    writeStderr(`fanout: internal error (please report it): ${(error as Error).stack ?? error}\n`);
+    return ExitCode.failed;
+  }
+}

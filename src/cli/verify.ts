@@ -1,0 +1,22 @@
+/** `fanout verify <destination>` */
+import { Command } from "../deps.ts";
+import { verifyDestination } from "../verify/verify_destination.ts";
+import { rendererFor, wholeNumber } from "./options.ts";
+
+/** Builds the command; `setExitCode` receives the check's exit code. */
+export function verifyCommand(setExitCode: (code: number) => void) {
+  return new Command("verify")
+    .description(
+      "Re-read every file a destination's records list, from disk, and report each missing or changed file. Needs no source.",
+    )
+    .argument("<destination>", "a folder fanout backed up to")
+    .option("--workers <n>", "files read at once", wholeNumber(1, 64), 4)
+    .option("--json", "write NDJSON events to stdout instead of text to stderr")
+    .action(async (destination, options) => {
+      const summary = await verifyDestination(
+        { destination, workers: options.workers },
+        rendererFor(options),
+      );
+      setExitCode(summary.exitCode);
+    });
+}

@@ -1,0 +1,279 @@
+/**
+ * BackupCoordinator: the brain of a run. It checks the layout, analyzes the source, starts
+ * one Web Worker per destination and then only gathers what they report: events for the
+ * renderer, the cross-destination source check, the summary and the exit code. Nothing a
+ * destination does waits for another.
+ */
+import { ExitCode } from "../errors.ts";
+import { readManifest, writeRecords } from "../verify/manifest.ts";
+import type { BackupSummary, DestinationSummary, EventSink, FailedFile } from "./events.ts";
+import { checkLayout } from "./layout.ts";
+import type { DestinationJob, FileResult, FromWorker, ReadBack, ToWorker } from "./messages.ts";
+import { scanSource, type SourceTree } from "./scan.ts";
+import { SourceConsistency } from "./source_consistency.ts";
+
+export interface BackupSettings {
+  source: string;
+  /** Destinations as the user gave them; events and the summary name them so. */
+  destinations: string[];
+  workers: number;
+  retries: number;
+  retryPauseMs: number;
+  verify: boolean;
+}
+
+const SOURCE_CHANGED = "source changed during the run: destinations read different bytes";
+
+/** What the coordinator knows of one destination. */
+class DestinationTally {
+  copied = 0;
+  skipped = 0;
+  failed = 0;
+  verified = 0;
+  bytes = 0;
+  elapsedMs = 0;
+  readBack: ReadBack | null = null;
+  /** Why the destination as a whole failed. */
+  error?: string;
+  /** Errors that are not about one file (a folder that could not be created). */
+  errors = 0;
+  /** Paths copied well this run, with their size, in case the source check fails them. */
+  good = new Map<string, number>();
+  /** Paths failed by the source check after they were reported good. */
+  revoked: string[] = [];
+  failures: FailedFile[] = [];
+
+  constructor(readonly name: string, readonly root: string) {}
+
+  add(result: FileResult): void {
+    if (result.status === "skipped") {
+      this.skipped++;
+      return;
+    }
+    if (result.status === "failed") {
+      this.failed++;
+      this.failures.push({ destination: this.name, path: result.path, error: result.error ?? "" });
+      return;
+    }
+    this.copied++;
+    this.bytes += result.size;
+    if (result.status === "verified") this.verified++;
+    this.good.set(result.path, result.size);
+  }
+
+  /** Turns a file reported good into a failure; returns its size if it had been good. */
+  revoke(path: string, error: string, verified: boolean): number | undefined {
+    const size = this.good.get(path);
+    if (size === undefined) return undefined;
+    this.good.delete(path);
+    this.copied--;
+    if (verified) this.verified--;
+    this.bytes -= size;
+    this.failed++;
+    this.failures.push({ destination: this.name, path, error });
+    this.revoked.push(path);
+    return size;
+  }
+
+  summary(): DestinationSummary {
+    const { copied, skipped, failed, verified, bytes, elapsedMs, readBack, error } = this;
+    const status = failed > 0 || this.errors > 0 || error !== undefined ? "failed" : "ok";
+    return {
+      path: this.name,
+      copied,
+      skipped,
+      failed,
+      verified,
+      bytes,
+      elapsedMs: Math.round(elapsedMs),
+      status,
+      readBack,
+      ...(error === undefined ? {} : { error }),
+    };
+  }
+}
+
+export class BackupCoordinator {
+  #tallies: DestinationTally[] = [];
+
+  constructor(
+    private readonly settings: BackupSettings,
+    private readonly emit: EventSink,
+    private readonly now: () => number = () => performance.now(),
+  ) {}
+
+  /** Runs the backup to the end and returns its summary (also emitted as the last event). */
+  async run(): Promise<BackupSummary> {
+    const start = this.now();
+    const { settings, emit } = this;
+    const layout = await checkLayout(settings.source, settings.destinations);
+
+    emit({ type: "phase", phase: "analyze", state: "start" });
+    const tree = await scanSource(layout.source);
+    for (const { path, reason } of tree.skipped) {
+      emit({ type: "warning", path, message: `skipped ${path}: ${reason}` });
+    }
+    for (const { path, reason } of tree.unreadable) {
+      emit({ type: "error", path, message: `cannot read ${path} in the source: ${reason}` });
+    }
+    emit({
+      type: "phase",
+      phase: "analyze",
+      state: "end",
+      files: tree.files.length,
+      bytes: tree.bytes,
+    });
+
+    const consistency = new SourceConsistency();
+    const tallies = layout.destinations.map((root, i) =>
+      new DestinationTally(settings.destinations[i], root)
+    );
+    this.#tallies = tallies;
+    await Promise.all(
+      tallies.map((tally) =>
+        this.#runWorker(tally, this.#job(tally.root, layout.source, tree), consistency, start)
+      ),
+    );
+    await this.#amendRecords(tallies);
+
+    const destinations = tallies.map((tally) => tally.summary());
+    const failed = tree.unreadable.length > 0 ||
+      destinations.some((destination) => destination.status === "failed");
+    const summary: BackupSummary = {
+      type: "summary",
+      command: "backup",
+      source: settings.source,
+      files: tree.files.length,
+      bytes: tree.bytes,
+      destinations,
+      failures: tallies.flatMap((tally) => tally.failures),
+      elapsedMs: Math.round(this.now() - start),
+      exitCode: failed ? ExitCode.failed : ExitCode.ok,
+    };
+    emit(summary);
+    return summary;
+  }
+
+  #job(destination: string, source: string, tree: SourceTree): DestinationJob {
+    const { workers, retries, retryPauseMs, verify } = this.settings;
+    return {
+      destination,
+      source,
+      files: tree.files,
+      folders: tree.folders,
+      workers,
+      retries,
+      retryPauseMs,
+      verify,
+    };
+  }
+
+  /** Starts one destination's worker and settles when it is done or has failed. */
+  #runWorker(
+    tally: DestinationTally,
+    job: DestinationJob,
+    consistency: SourceConsistency,
+    start: number,
+  ): Promise<void> {
+    const destination = tally.name;
+    const worker = new Worker(new URL("../queue/destination_worker.ts", import.meta.url), {
+      type: "module",
+    });
+    return new Promise<void>((resolve) => {
+      const finish = (error?: string) => {
+        tally.elapsedMs = this.now() - start;
+        if (error !== undefined) {
+          tally.error = error;
+          this.emit({ type: "error", destination, message: `${destination}: ${error}` });
+        }
+        worker.terminate();
+        resolve();
+      };
+      worker.onerror = (event) => {
+        event.preventDefault();
+        finish(`internal error: ${event.message}`);
+      };
+      worker.onmessage = (event: MessageEvent<FromWorker>) => {
+        const message = event.data;
+        switch (message.type) {
+          case "phase": {
+            const { phase, state, ...amount } = message;
+            this.emit({ type: "phase", phase, state, destination, ...amount });
+            break;
+          }
+          case "file":
+            this.#onFile(tally, message.result, consistency);
+            break;
+          case "warning":
+            this.emit({
+              type: "warning",
+              destination,
+              path: message.path,
+              message: message.message,
+            });
+            break;
+          case "error":
+            tally.errors++;
+            this.emit({ type: "error", destination, path: message.path, message: message.message });
+            break;
+          case "done":
+            tally.readBack = message.readBack;
+            finish();
+            break;
+          case "failed":
+            finish(message.message);
+            break;
+        }
+      };
+      worker.postMessage({ type: "start", job } satisfies ToWorker);
+    });
+  }
+
+  #onFile(tally: DestinationTally, result: FileResult, consistency: SourceConsistency): void {
+    if (result.status !== "skipped" && result.sha256 !== undefined) {
+      if (consistency.record(result.path, result.sha256)) this.#revokeEverywhere(result.path);
+      if (consistency.isInconsistent(result.path) && result.status !== "failed") {
+        result = { ...result, status: "failed", error: SOURCE_CHANGED };
+        // This destination's records, written when it finishes, will list the file as good.
+        tally.revoked.push(result.path);
+      }
+    }
+    tally.add(result);
+    this.emit({ type: "file", destination: tally.name, ...result });
+  }
+
+  /** Fails a file in every destination that already reported it good. */
+  #revokeEverywhere(path: string): void {
+    for (const tally of this.#tallies) {
+      const size = tally.revoke(path, SOURCE_CHANGED, this.settings.verify);
+      if (size === undefined) continue;
+      this.emit({
+        type: "file",
+        destination: tally.name,
+        path,
+        size,
+        status: "failed",
+        error: SOURCE_CHANGED,
+      });
+    }
+  }
+
+  /** Drops the files failed by the source check from the records of their destinations. */
+  async #amendRecords(tallies: DestinationTally[]): Promise<void> {
+    for (const tally of tallies) {
+      if (tally.revoked.length === 0 || tally.error !== undefined) continue;
+      try {
+        const records = await readManifest(tally.root);
+        for (const path of tally.revoked) records.delete(path);
+        await writeRecords(tally.root, records.values());
+      } catch (error) {
+        tally.errors++;
+        this.emit({
+          type: "error",
+          destination: tally.name,
+          message: `cannot update the records: ${(error as Error).message}`,
+        });
+      }
+    }
+  }
+}

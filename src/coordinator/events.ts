@@ -1,0 +1,107 @@
+/**
+ * The events a run reports, as plain data. The renderers in src/ui turn them into text
+ * or NDJSON (`--json`); that NDJSON is a contract: add fields, never rename.
+ */
+import type { FileStatus, Phase, ReadBack } from "./messages.ts";
+
+export interface PhaseEvent {
+  type: "phase";
+  phase: Phase;
+  state: "start" | "end";
+  /** Absent for analyze, which is one for the whole run. */
+  destination?: string;
+  /** At the end of analyze: files in the source; at the end of manifest: files to copy. */
+  files?: number;
+  /** Bytes of those files. */
+  bytes?: number;
+}
+
+export interface FileEvent {
+  type: "file";
+  destination: string;
+  path: string;
+  size: number;
+  status: FileStatus | VerifyStatus;
+  sha256?: string;
+  attempts?: number;
+  error?: string;
+}
+
+export interface WarningEvent {
+  type: "warning";
+  message: string;
+  destination?: string;
+  path?: string;
+}
+
+export interface ErrorEvent {
+  type: "error";
+  message: string;
+  destination?: string;
+  path?: string;
+}
+
+/** One destination's line in the backup summary. */
+export interface DestinationSummary {
+  path: string;
+  copied: number;
+  skipped: number;
+  failed: number;
+  verified: number;
+  /** Bytes written this run. */
+  bytes: number;
+  /** From the start of the run to the end of this destination's verification. */
+  elapsedMs: number;
+  status: "ok" | "failed";
+  /** Where verification read from; null with --no-verify or when nothing was verified. */
+  readBack: ReadBack | null;
+  /** Why the destination as a whole failed, when it did. */
+  error?: string;
+}
+
+export interface FailedFile {
+  destination: string;
+  path: string;
+  error: string;
+}
+
+export interface BackupSummary {
+  type: "summary";
+  command: "backup";
+  source: string;
+  files: number;
+  bytes: number;
+  destinations: DestinationSummary[];
+  failures: FailedFile[];
+  elapsedMs: number;
+  exitCode: number;
+}
+
+/** The state of one file checked by `fanout verify`. */
+export type VerifyStatus = "verified" | "missing" | "mismatch" | "unreadable";
+
+export interface VerifySummary {
+  type: "summary";
+  command: "verify";
+  destination: string;
+  files: number;
+  verified: number;
+  missing: number;
+  mismatched: number;
+  unreadable: number;
+  bytes: number;
+  readBack: ReadBack | null;
+  elapsedMs: number;
+  exitCode: number;
+}
+
+export type RunEvent =
+  | PhaseEvent
+  | FileEvent
+  | WarningEvent
+  | ErrorEvent
+  | BackupSummary
+  | VerifySummary;
+
+/** Where events go: a renderer, a log, a test. Must not block the run. */
+export type EventSink = (event: RunEvent) => void;

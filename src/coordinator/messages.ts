@@ -1,0 +1,74 @@
+/**
+ * The messages between the coordinator (main thread) and a destination worker: one
+ * discriminated union each way. Adding a message means adding a case here; the compiler
+ * then finds every place that must handle it.
+ */
+
+/** One regular file found by the scan. `path` is relative to the source, "/"-separated. */
+export interface SourceFile {
+  path: string;
+  size: number;
+  mtimeMs: number;
+  mode: number | null;
+}
+
+/** What one destination must do, sent once when its worker starts. */
+export interface DestinationJob {
+  /** Absolute destination root, as resolved by the layout check. */
+  destination: string;
+  /** Absolute source root. */
+  source: string;
+  /** Every regular file of the source tree. */
+  files: SourceFile[];
+  /** Every folder of the source tree, relative and "/"-separated, parents first. */
+  folders: string[];
+  /** Concurrent copy slots. */
+  workers: number;
+  /** Extra attempts after a failed copy or verify of a file. */
+  retries: number;
+  /** Pause before the first retry; it doubles on each further one. */
+  retryPauseMs: number;
+  /** Read every copied file back from disk and compare hashes. */
+  verify: boolean;
+}
+
+/** The phases of a run, in order. Analyze happens before any worker starts. */
+export type Phase = "analyze" | "manifest" | "copy" | "flush" | "verify";
+
+/** Where a verification's bytes came from. */
+export interface ReadBack {
+  /** "disk" only when the page cache was dropped before each read. */
+  source: "disk" | "cache";
+  /** Why the cache could not be dropped, when it could not. */
+  reason?: string;
+}
+
+/** The final state of one file in one destination for this run. */
+export type FileStatus = "verified" | "copied" | "skipped" | "failed";
+
+/** What happened to one file in one destination. */
+export interface FileResult {
+  path: string;
+  size: number;
+  status: FileStatus;
+  /** SHA-256 of the bytes read from the source (absent when skipped without a record). */
+  sha256?: string;
+  /** Copy and verify attempts made this run. */
+  attempts: number;
+  /** Why the file failed. */
+  error?: string;
+}
+
+export type ToWorker = { type: "start"; job: DestinationJob };
+
+export type FromWorker =
+  /** At the end of manifest, `files` and `bytes` say what is to be copied. */
+  | { type: "phase"; phase: Phase; state: "start" | "end"; files?: number; bytes?: number }
+  | { type: "file"; result: FileResult }
+  | { type: "warning"; message: string; path?: string }
+  /** Something other than a file failed (a folder could not be created): the run fails. */
+  | { type: "error"; message: string; path?: string }
+  /** The destination finished; its records are written. */
+  | { type: "done"; readBack: ReadBack | null }
+  /** The destination as a whole could not go on (e.g. its root cannot be created). */
+  | { type: "failed"; message: string };

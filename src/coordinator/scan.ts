@@ -1,0 +1,103 @@
+/**
+ * Analyze: walks the source once. Symlinks are never followed and special files (FIFOs,
+ * sockets, devices) are never opened: both are skipped with a reason. Empty folders are
+ * part of the tree. The source's own `.fanout` folder (a backup of a backup) is not copied.
+ */
+import { forEachConcurrently } from "../concurrency.ts";
+import { toNative } from "../relative_path.ts";
+import type { SourceFile } from "./messages.ts";
+
+/** The folder where fanout keeps a destination's records. */
+export const RECORDS_FOLDER = ".fanout";
+
+/** Something in the source that the scan did not take, and why. */
+export interface SkippedEntry {
+  path: string;
+  reason: string;
+}
+
+export interface SourceTree {
+  files: SourceFile[];
+  /** Every folder below the root, relative and "/"-separated, parents first. */
+  folders: string[];
+  bytes: number;
+  skipped: SkippedEntry[];
+  /** Folders or files that could not be read: the run will end with exit 1. */
+  unreadable: SkippedEntry[];
+}
+
+/** How many lstat calls are in flight at once. */
+const STAT_CONCURRENCY = 64;
+
+/**
+ * Walks `root` (an absolute folder) and returns its tree.
+ *
+ * @example
+ * const tree = await scanSource("/media/card");
+ * console.log(tree.files.length, tree.bytes);
+ */
+export async function scanSource(root: string): Promise<SourceTree> {
+  const tree: SourceTree = { files: [], folders: [], bytes: 0, skipped: [], unreadable: [] };
+  const pending: string[] = [""];
+  while (pending.length > 0) {
+    const folder = pending.pop()!;
+    let entries: Deno.DirEntry[];
+    try {
+      entries = await Array.fromAsync(Deno.readDir(toNative(root, folder)));
+    } catch (error) {
+      tree.unreadable.push({ path: folder || ".", reason: (error as Error).message });
+      continue;
+    }
+    entries.sort((a, b) => a.name < b.name ? -1 : a.name > b.name ? 1 : 0);
+    const regular: string[] = [];
+    const subfolders: string[] = [];
+    for (const entry of entries) {
+      const rel = folder === "" ? entry.name : `${folder}/${entry.name}`;
+      if (entry.isDirectory) {
+        if (folder === "" && entry.name === RECORDS_FOLDER) continue;
+        subfolders.push(rel);
+      } else if (entry.isFile) {
+        regular.push(rel);
+      } else if (entry.isSymlink) {
+        tree.skipped.push({ path: rel, reason: "symlink, not followed" });
+      } else {
+        tree.skipped.push({ path: rel, reason: await describeSpecial(toNative(root, rel)) });
+      }
+    }
+    const infos: (Deno.FileInfo | null)[] = new Array(regular.length).fill(null);
+    await forEachConcurrently(regular, STAT_CONCURRENCY, async (rel, k) => {
+      try {
+        infos[k] = await Deno.lstat(toNative(root, rel));
+      } catch (error) {
+        tree.unreadable.push({ path: rel, reason: (error as Error).message });
+      }
+    });
+    regular.forEach((rel, k) => {
+      const info = infos[k];
+      if (!info) return;
+      tree.files.push({
+        path: rel,
+        size: info.size,
+        mtimeMs: info.mtime?.getTime() ?? 0,
+        mode: info.mode,
+      });
+      tree.bytes += info.size;
+    });
+    tree.folders.push(...subfolders);
+    // Reverse so that pop() visits folders in name order.
+    pending.push(...subfolders.reverse());
+  }
+  return tree;
+}
+
+async function describeSpecial(native: string): Promise<string> {
+  try {
+    const info = await Deno.lstat(native);
+    if (info.isFifo) return "FIFO, never opened";
+    if (info.isSocket) return "socket, never opened";
+    if (info.isCharDevice || info.isBlockDevice) return "device file, never opened";
+  } catch {
+    // It vanished or cannot be inspected; it is skipped all the same.
+  }
+  return "not a regular file, never opened";
+}

@@ -1,0 +1,57 @@
+/**
+ * Durability helpers: temp names beside their target, folder fsync, and whole-file writes
+ * that never leave a half-written file under the final name.
+ */
+import { createHash, path } from "../deps.ts";
+
+/**
+ * The temp file that stands in for `target` while it is written: hidden, in the same
+ * folder (so the rename is atomic), and named from the target's name so a later run can
+ * find it.
+ *
+ * @example
+ * tempPathFor("/dest/DCIM/IMG_0001.CR3"); // "/dest/DCIM/.fanout-3f2a….tmp"
+ */
+export function tempPathFor(target: string): string {
+  const digest = createHash("sha256").update(path.basename(target)).digest("hex");
+  return path.join(path.dirname(target), `.fanout-${digest.slice(0, 16)}.tmp`);
+}
+
+/** Whether a name is one of fanout's temp files. */
+export function isTempName(name: string): boolean {
+  return /^\.fanout-[0-9a-f]{16}\.tmp$/.test(name);
+}
+
+/**
+ * Makes a folder's entries (renames, new files) durable. Windows cannot open a folder for
+ * fsync; there NTFS journals the rename itself, so this is a no-op.
+ */
+export async function fsyncFolder(folder: string): Promise<void> {
+  if (Deno.build.os === "windows") return;
+  const handle = await Deno.open(folder, { read: true });
+  try {
+    await handle.sync();
+  } finally {
+    handle.close();
+  }
+}
+
+/** Writes `data` to `target` through a temp file, fsync and rename, then fsyncs the folder. */
+export async function writeFileDurably(target: string, data: Uint8Array): Promise<void> {
+  const temp = tempPathFor(target);
+  try {
+    const file = await Deno.open(temp, { write: true, create: true, truncate: true });
+    try {
+      let written = 0;
+      while (written < data.length) written += await file.write(data.subarray(written));
+      await file.sync();
+    } finally {
+      file.close();
+    }
+    await Deno.rename(temp, target);
+  } catch (error) {
+    await Deno.remove(temp).catch(() => {});
+    throw error;
+  }
+  await fsyncFolder(path.dirname(target));
+}

@@ -1,0 +1,13 @@
+/**
+ * Every outside import of fanout, as a full specifier, so that `deno run <URL of main.ts>`
+ * works without deno.json (a remote module gets no import map).
+ */
+export {
+  Command,
+  CommanderError,
+  InvalidArgumentError,
+  Option,
+} from "npm:@commander-js/extra-typings@15.1.0";
+export { createHash, type Hash } from "node:crypto";
+export { statfs } from "node:fs/promises";
+export { default as path } from "node:path";

@@ -1,0 +1,49 @@
+/** Exit codes, the contract scripts rely on (see README). */
+export const ExitCode = {
+  /** Every file is in every destination and verified. */
+  ok: 0,
+  /** The run finished, but something failed: a file, a destination, a mismatch. */
+  failed: 1,
+  /** Usage or configuration error; nothing was written. */
+  usage: 2,
+  /** Interrupted by SIGINT. */
+  interrupted: 130,
+} as const;
+
+/** An error a user can cause: printed as one line, never with a stack trace. */
+export class FanoutError extends Error {
+  constructor(message: string, readonly exitCode: number) {
+    super(message);
+    this.name = "FanoutError";
+  }
+}
+
+/** Bad command line or layout: the run is refused before anything is written. */
+export class UsageError extends FanoutError {
+  constructor(message: string) {
+    super(message, ExitCode.usage);
+    this.name = "UsageError";
+  }
+}
+
+/** The source file changed while it was read: failed for this run, never retried. */
+export class SourceChangedError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = "SourceChangedError";
+  }
+}
+
+/** A read-back did not match what was read from the source. */
+export class VerifyMismatchError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = "VerifyMismatchError";
+  }
+}
+
+/** A short, human reason for any thrown value, without a stack. */
+export function describeError(error: unknown): string {
+  if (error instanceof Error) return error.message;
+  return String(error);
+}

@@ -1,0 +1,256 @@
+/**
+ * Everything one destination does, in its own worker and at its own pace: Manifest (what it
+ * needs), Copy (its queue and slots), Flush (fsync the folders it changed), Verify (read
+ * every copy back from disk as soon as its own copying ends) and its records. It reports
+ * through `post` only; it never waits for another destination.
+ */
+import { path } from "../deps.ts";
+import { describeError, SourceChangedError, VerifyMismatchError } from "../errors.ts";
+import type { DestinationJob, FromWorker, ReadBack } from "../coordinator/messages.ts";
+import { holds, planDestination } from "../coordinator/plan.ts";
+import { copyFile } from "../copy/copy_strategy.ts";
+import { fsyncFolder } from "../copy/durable.ts";
+import { toNative } from "../relative_path.ts";
+import { openCacheDropper } from "../verify/cache_drop.ts";
+import { CHUNK_SIZE, hashFile } from "../verify/hashers.ts";
+import { type ManifestEntry, readManifest, writeRecords } from "../verify/manifest.ts";
+import { DestinationQueue } from "./destination_queue.ts";
+import type { FileTask } from "./file_task.ts";
+
+type Post = (message: FromWorker) => void;
+
+/** Runs one destination's job to the end. Throws only on a bug; failures are posted. */
+export async function runDestination(job: DestinationJob, post: Post): Promise<void> {
+  const root = job.destination;
+  post({ type: "phase", phase: "manifest", state: "start" });
+  const touched = new Set<string>();
+  let records: Map<string, ManifestEntry>;
+  try {
+    if (await createFolder(root)) touched.add(path.dirname(root));
+    records = await readManifest(root);
+  } catch (error) {
+    post({ type: "failed", message: describeError(error) });
+    return;
+  }
+  const plan = await planDestination(job.files, root, records);
+  const bytes = plan.copy.reduce((sum, file) => sum + file.size, 0);
+  post({ type: "phase", phase: "manifest", state: "end", files: plan.copy.length, bytes });
+  for (const record of plan.skip) {
+    const { path: rel, size, sha256 } = record;
+    post({ type: "file", result: { path: rel, size, status: "skipped", sha256, attempts: 0 } });
+  }
+
+  const run = new DestinationRun(job, post, touched);
+  post({ type: "phase", phase: "copy", state: "start" });
+  await run.createFolders();
+  const copied = await run.copy(plan.copy);
+  post({ type: "phase", phase: "copy", state: "end" });
+
+  post({ type: "phase", phase: "flush", state: "start" });
+  await run.flush();
+  post({ type: "phase", phase: "flush", state: "end" });
+
+  let readBack: ReadBack | null = null;
+  let good = copied;
+  if (job.verify) {
+    post({ type: "phase", phase: "verify", state: "start" });
+    ({ readBack, verified: good } = await run.verify(copied));
+    post({ type: "phase", phase: "verify", state: "end" });
+  } else {
+    for (const task of copied) post({ type: "file", result: run.result(task, "copied") });
+  }
+
+  try {
+    await writeRecords(root, await nextRecords(job, records, plan.skip, good));
+  } catch (error) {
+    post({ type: "failed", message: `cannot write the records: ${describeError(error)}` });
+    return;
+  }
+  post({ type: "done", readBack });
+}
+
+/** Creates a folder; true if it was new (its parent then needs an fsync). */
+async function createFolder(folder: string): Promise<boolean> {
+  try {
+    await Deno.mkdir(folder);
+    return true;
+  } catch (error) {
+    if (error instanceof Deno.errors.AlreadyExists) {
+      if ((await Deno.stat(folder)).isDirectory) return false;
+      throw new Error(`cannot create folder ${folder}: a file is in the way`);
+    }
+    throw error;
+  }
+}
+
+/** The copy and verify state of one destination's run. */
+class DestinationRun {
+  #buffers: Uint8Array[] = [];
+  /** Files copied this run, for `attempts` in results. */
+  #copies = new Map<FileTask, number>();
+
+  constructor(
+    private readonly job: DestinationJob,
+    private readonly post: Post,
+    /** Folders whose entries changed and must be fsynced. */
+    private readonly touched: Set<string>,
+  ) {}
+
+  /** Creates every source folder, parents first, empty ones too. */
+  async createFolders(): Promise<void> {
+    for (const rel of this.job.folders) {
+      const folder = toNative(this.job.destination, rel);
+      try {
+        if (await createFolder(folder)) this.touched.add(path.dirname(folder));
+      } catch (error) {
+        this.post({ type: "error", path: rel, message: describeError(error) });
+      }
+    }
+  }
+
+  /** Copies `files`; returns the tasks that were copied (each with its source hash). */
+  async copy(files: DestinationJob["files"]): Promise<FileTask[]> {
+    const queue = this.#queue();
+    const addedAt = Date.now();
+    for (const file of files) {
+      const sourcePath = toNative(this.job.source, file.path);
+      queue.push({ sourcePath, file, priority: "normal", addedAt, attempts: 0 });
+    }
+    const copied: FileTask[] = [];
+    await queue.drain(async (task) => {
+      await this.#copyOne(task);
+      copied.push(task);
+    }, (task, error) => this.#fail(task, error));
+    return copied;
+  }
+
+  /** Makes every changed folder entry durable: the renames of this run's copies. */
+  async flush(): Promise<void> {
+    for (const folder of this.touched) {
+      try {
+        await fsyncFolder(folder);
+      } catch (error) {
+        this.post({
+          type: "error",
+          message: `cannot flush folder ${folder}: ${describeError(error)}`,
+        });
+      }
+    }
+    this.touched.clear();
+  }
+
+  /**
+   * Reads every copied file back (from disk where the cache can be dropped) and compares its
+   * hash with the source's. A mismatch is copied again and re-read, up to the retry limit.
+   */
+  async verify(copied: FileTask[]): Promise<{ readBack: ReadBack; verified: FileTask[] }> {
+    const dropper = await openCacheDropper(this.job.destination);
+    let readBack = dropper.readBack;
+    const queue = this.#queue();
+    for (const task of copied) {
+      task.attempts = 0;
+      queue.push(task);
+    }
+    const verified: FileTask[] = [];
+    await queue.drain(async (task) => {
+      const target = toNative(this.job.destination, task.file.path);
+      if (task.attempts > 1) {
+        await this.#copyOne(task);
+        await fsyncFolder(path.dirname(target));
+      }
+      if (!dropper.drop(target) && readBack.source === "disk") {
+        readBack = {
+          source: "cache",
+          reason: "the page cache could not be dropped for some files",
+        };
+      }
+      const { sha256, bytes } = await this.#withBuffer((buffer) => hashFile(target, buffer));
+      if (bytes !== task.file.size || sha256 !== task.sha256) {
+        throw new VerifyMismatchError(
+          `the copy read back does not match the source (${bytes} bytes, sha256 ${sha256})`,
+        );
+      }
+      task.verifiedAt = new Date().toISOString();
+      verified.push(task);
+      this.post({ type: "file", result: this.result(task, "verified") });
+    }, (task, error) => this.#fail(task, error));
+    return { readBack, verified };
+  }
+
+  result(task: FileTask, status: "copied" | "verified") {
+    const { path: rel, size } = task.file;
+    return { path: rel, size, status, sha256: task.sha256, attempts: this.#copies.get(task) ?? 0 };
+  }
+
+  async #copyOne(task: FileTask): Promise<void> {
+    this.#copies.set(task, (this.#copies.get(task) ?? 0) + 1);
+    const target = toNative(this.job.destination, task.file.path);
+    const { sha256 } = await this.#withBuffer((buffer) =>
+      copyFile(task.sourcePath, task.file, target, buffer)
+    );
+    task.sha256 = sha256;
+    this.touched.add(path.dirname(target));
+  }
+
+  #fail(task: FileTask, error: unknown): void {
+    const { path: rel, size } = task.file;
+    this.post({
+      type: "file",
+      result: {
+        path: rel,
+        size,
+        status: "failed",
+        sha256: task.sha256,
+        attempts: this.#copies.get(task) ?? 0,
+        error: describeError(error),
+      },
+    });
+  }
+
+  #queue(): DestinationQueue {
+    return new DestinationQueue({
+      slots: this.job.workers,
+      retries: this.job.retries,
+      retryPauseMs: this.job.retryPauseMs,
+      retryable: (error) => !(error instanceof SourceChangedError),
+    });
+  }
+
+  /** Lends a chunk buffer; at most one per busy slot ever exists. */
+  async #withBuffer<T>(use: (buffer: Uint8Array) => Promise<T>): Promise<T> {
+    const buffer = this.#buffers.pop() ?? new Uint8Array(CHUNK_SIZE);
+    try {
+      return await use(buffer);
+    } finally {
+      this.#buffers.push(buffer);
+    }
+  }
+}
+
+/**
+ * The records after this run: the unchanged files keep their entries, this run's good copies
+ * get new ones, failed files get none, and entries of files no longer in the source stay
+ * while the copy on the destination still holds.
+ */
+async function nextRecords(
+  job: DestinationJob,
+  records: Map<string, ManifestEntry>,
+  unchanged: ManifestEntry[],
+  good: FileTask[],
+): Promise<ManifestEntry[]> {
+  const inSource = new Set(job.files.map((file) => file.path));
+  const next: ManifestEntry[] = [...unchanged];
+  for (const [rel, record] of records) {
+    if (!inSource.has(rel) && await holds(job.destination, record)) next.push(record);
+  }
+  for (const { file, sha256, verifiedAt } of good) {
+    next.push({
+      path: file.path,
+      size: file.size,
+      mtimeMs: file.mtimeMs,
+      sha256: sha256!,
+      verifiedAt: verifiedAt ?? null,
+    });
+  }
+  return next;
+}

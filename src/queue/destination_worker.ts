@@ -1,0 +1,24 @@
+/// <reference lib="deno.worker" />
+/**
+ * The Web Worker entry of one destination: wires the coordinator's messages to
+ * runDestination. Created from `new URL(..., import.meta.url)` so it loads from a URL and
+ * from a compiled binary alike.
+ */
+import { describeError } from "../errors.ts";
+import type { FromWorker, ToWorker } from "../coordinator/messages.ts";
+import { runDestination } from "./destination_run.ts";
+
+const post = (message: FromWorker) => self.postMessage(message);
+
+self.onmessage = async (event: MessageEvent<ToWorker>) => {
+  const message = event.data;
+  switch (message.type) {
+    case "start":
+      try {
+        await runDestination(message.job, post);
+      } catch (error) {
+        post({ type: "failed", message: `internal error: ${describeError(error)}` });
+      }
+      break;
+  }
+};

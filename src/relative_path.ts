@@ -1,0 +1,39 @@
+/**
+ * Relative paths as fanout records them: "/"-separated below a root, whatever the platform.
+ * Records may have been edited by hand, so a path read from one is checked before use.
+ */
+import { path } from "./deps.ts";
+
+/**
+ * The native path of a "/"-separated relative path below `root`.
+ *
+ * @example
+ * toNative("/ssd/card", "DCIM/IMG_0001.CR3"); // "/ssd/card/DCIM/IMG_0001.CR3"
+ */
+export function toNative(root: string, rel: string): string {
+  return rel === "" ? root : path.join(root, ...rel.split("/"));
+}
+
+/**
+ * Why `rel` cannot name a file inside a root, or null when it can: it must be relative,
+ * without empty, "." or ".." segments and without NUL; on Windows also without "\" or ":".
+ *
+ * @example
+ * unsafeRelativePath("../etc/passwd"); // "has a \"..\" segment"
+ */
+export function unsafeRelativePath(
+  rel: string,
+  os: typeof Deno.build.os = Deno.build.os,
+): string | null {
+  if (rel === "") return "is empty";
+  if (rel.includes("\0")) return "contains a NUL character";
+  if (rel.startsWith("/") || path.win32.isAbsolute(rel) && os === "windows") {
+    return "is absolute";
+  }
+  if (os === "windows" && /[\\:]/.test(rel)) return "contains \\ or :, not allowed on Windows";
+  for (const segment of rel.split("/")) {
+    if (segment === "") return "has an empty segment";
+    if (segment === "." || segment === "..") return `has a "${segment}" segment`;
+  }
+  return null;
+}

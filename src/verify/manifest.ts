@@ -1,0 +1,149 @@
+/**
+ * A destination's records in `<destination>/.fanout/`: `manifest.ndjson` (a header line,
+ * then one JSON object per file: path, size, mtime, sha256, verified time) and `SHA256SUMS`
+ * derived from it. Records may have been edited by a person or another program, so reading
+ * checks every line and names the line of the first problem.
+ */
+import { path } from "../deps.ts";
+import { ExitCode, FanoutError } from "../errors.ts";
+import { RECORDS_FOLDER } from "../coordinator/scan.ts";
+import { writeFileDurably } from "../copy/durable.ts";
+import { unsafeRelativePath } from "../relative_path.ts";
+import { formatSums } from "./sha256sums.ts";
+
+export const MANIFEST_NAME = "manifest.ndjson";
+export const SUMS_NAME = "SHA256SUMS";
+
+export interface ManifestEntry {
+  /** Relative to the destination root, "/"-separated. */
+  path: string;
+  size: number;
+  /** The source file's mtime, which the copy carries too. */
+  mtimeMs: number;
+  sha256: string;
+  /** ISO time of the read-back that proved this copy; null if copied with --no-verify. */
+  verifiedAt: string | null;
+}
+
+const HEADER = { format: "fanout-manifest", version: 1, hash: "sha256" };
+
+/** A manifest that cannot be trusted; the message names the file and line. */
+export class ManifestError extends FanoutError {
+  constructor(file: string, line: number, problem: string) {
+    super(`${file} line ${line}: ${problem}; fix or remove that line`, ExitCode.failed);
+    this.name = "ManifestError";
+  }
+}
+
+export function manifestPath(destination: string): string {
+  return path.join(destination, RECORDS_FOLDER, MANIFEST_NAME);
+}
+
+/**
+ * Reads a destination's manifest; a destination without one has no entries.
+ *
+ * @example
+ * const entries = await readManifest("/ssd/card"); // Map of path → entry
+ */
+export async function readManifest(destination: string): Promise<Map<string, ManifestEntry>> {
+  const file = manifestPath(destination);
+  let text: string;
+  try {
+    text = await Deno.readTextFile(file);
+  } catch (error) {
+    if (error instanceof Deno.errors.NotFound) return new Map();
+    throw error;
+  }
+  return parseManifest(text, file);
+}
+
+/** Parses manifest text; `file` is only used in messages. */
+export function parseManifest(text: string, file: string): Map<string, ManifestEntry> {
+  const lines = text.split("\n");
+  if (lines.at(-1) === "") lines.pop();
+  const header = parseLine(lines[0] ?? "", file, 1);
+  if (header.format !== HEADER.format || header.version !== HEADER.version) {
+    throw new ManifestError(file, 1, "not a fanout manifest of version 1");
+  }
+  const entries = new Map<string, ManifestEntry>();
+  for (let i = 1; i < lines.length; i++) {
+    const entry = checkEntry(parseLine(lines[i], file, i + 1), file, i + 1);
+    if (entries.has(entry.path)) {
+      throw new ManifestError(file, i + 1, `path ${JSON.stringify(entry.path)} is listed twice`);
+    }
+    entries.set(entry.path, entry);
+  }
+  return entries;
+}
+
+function parseLine(line: string, file: string, number: number): Record<string, unknown> {
+  let value: unknown;
+  try {
+    value = JSON.parse(line);
+  } catch {
+    throw new ManifestError(file, number, "not valid JSON");
+  }
+  if (typeof value !== "object" || value === null || Array.isArray(value)) {
+    throw new ManifestError(file, number, "not a JSON object");
+  }
+  return value as Record<string, unknown>;
+}
+
+function checkEntry(value: Record<string, unknown>, file: string, line: number): ManifestEntry {
+  const { path: rel, size, mtimeMs, sha256, verifiedAt } = value;
+  const fail = (problem: string) => new ManifestError(file, line, problem);
+  if (typeof rel !== "string") throw fail(`"path" must be a string`);
+  const unsafe = unsafeRelativePath(rel);
+  if (unsafe) {
+    throw fail(`path ${JSON.stringify(rel)} ${unsafe}; it must stay inside the destination`);
+  }
+  if (!Number.isSafeInteger(size) || (size as number) < 0) {
+    throw fail(`"size" must be a whole number of bytes`);
+  }
+  if (typeof mtimeMs !== "number" || !Number.isFinite(mtimeMs)) {
+    throw fail(`"mtimeMs" must be a number`);
+  }
+  if (typeof sha256 !== "string" || !/^[0-9a-f]{64}$/.test(sha256)) {
+    throw fail(`"sha256" must be 64 lowercase hex digits`);
+  }
+  if (verifiedAt !== null && typeof verifiedAt !== "string") {
+    throw fail(`"verifiedAt" must be a time or null`);
+  }
+  return { path: rel, size: size as number, mtimeMs, sha256, verifiedAt };
+}
+
+/** The manifest text for `entries`, sorted by path so that equal records are equal bytes. */
+export function formatManifest(entries: Iterable<ManifestEntry>): string {
+  let text = JSON.stringify(HEADER) + "\n";
+  for (const entry of sortedByPath(entries)) {
+    const { path: rel, size, mtimeMs, sha256, verifiedAt } = entry;
+    text += JSON.stringify({ path: rel, size, mtimeMs, sha256, verifiedAt }) + "\n";
+  }
+  return text;
+}
+
+/**
+ * Writes the manifest and SHA256SUMS of a destination, each through temp + fsync + rename.
+ * A record whose bytes would not change is not rewritten, so an unchanged rerun writes
+ * nothing.
+ */
+export async function writeRecords(
+  destination: string,
+  entries: Iterable<ManifestEntry>,
+): Promise<void> {
+  const sorted = sortedByPath(entries);
+  const folder = path.join(destination, RECORDS_FOLDER);
+  await Deno.mkdir(folder, { recursive: true });
+  await writeIfChanged(path.join(folder, SUMS_NAME), formatSums(sorted));
+  await writeIfChanged(manifestPath(destination), formatManifest(sorted));
+}
+
+async function writeIfChanged(file: string, text: string): Promise<void> {
+  const existing = await Deno.readTextFile(file).catch(() => null);
+  if (existing === text) return;
+  await writeFileDurably(file, new TextEncoder().encode(text));
+}
+
+function sortedByPath(entries: Iterable<ManifestEntry>): ManifestEntry[] {
+  return [...entries].sort((a, b) => a.path < b.path ? -1 : a.path > b.path ? 1 : 0);
+}

@@ -1,0 +1,133 @@
+/**
+ * `fanout verify <destination>`: re-reads every file the destination's manifest lists, from
+ * disk where the page cache can be dropped, and compares its SHA-256 with the record. It
+ * reads only the destination; no source is needed.
+ */
+import { forEachConcurrently } from "../concurrency.ts";
+import { describeError, ExitCode, UsageError } from "../errors.ts";
+import type { EventSink, VerifyStatus, VerifySummary } from "../coordinator/events.ts";
+import type { ReadBack } from "../coordinator/messages.ts";
+import { toNative } from "../relative_path.ts";
+import { openCacheDropper } from "./cache_drop.ts";
+import { CHUNK_SIZE, hashFile } from "./hashers.ts";
+import { type ManifestEntry, manifestPath, readManifest } from "./manifest.ts";
+
+export interface VerifySettings {
+  /** The destination as the user gave it. */
+  destination: string;
+  /** Files read at once. */
+  workers: number;
+}
+
+/**
+ * Verifies one destination against its manifest and returns the summary (also emitted).
+ *
+ * @example
+ * const summary = await verifyDestination({ destination: "/nas/card", workers: 4 }, console.log);
+ */
+export async function verifyDestination(
+  settings: VerifySettings,
+  emit: EventSink,
+  now: () => number = () => performance.now(),
+): Promise<VerifySummary> {
+  const start = now();
+  const { destination } = settings;
+  await checkIsDestination(destination);
+  const entries = [...(await readManifest(destination)).values()];
+  const dropper = await openCacheDropper(destination);
+  let readBack: ReadBack = dropper.readBack;
+  const counts: Record<VerifyStatus, number> = {
+    verified: 0,
+    missing: 0,
+    mismatch: 0,
+    unreadable: 0,
+  };
+  let bytes = 0;
+  const buffers: Uint8Array[] = [];
+
+  emit({ type: "phase", phase: "verify", state: "start", destination });
+  await forEachConcurrently(entries, settings.workers, async (entry) => {
+    const buffer = buffers.pop() ?? new Uint8Array(CHUNK_SIZE);
+    const { status, error } = await checkEntry(destination, entry, buffer, (file) => {
+      if (!dropper.drop(file) && readBack.source === "disk") {
+        readBack = {
+          source: "cache",
+          reason: "the page cache could not be dropped for some files",
+        };
+      }
+    });
+    buffers.push(buffer);
+    counts[status]++;
+    if (status === "verified") bytes += entry.size;
+    const { path, size, sha256 } = entry;
+    emit({ type: "file", destination, path, size, status, sha256, ...(error ? { error } : {}) });
+  });
+  emit({ type: "phase", phase: "verify", state: "end", destination });
+
+  const clean = counts.verified === entries.length;
+  const summary: VerifySummary = {
+    type: "summary",
+    command: "verify",
+    destination,
+    files: entries.length,
+    verified: counts.verified,
+    missing: counts.missing,
+    mismatched: counts.mismatch,
+    unreadable: counts.unreadable,
+    bytes,
+    readBack,
+    elapsedMs: Math.round(now() - start),
+    exitCode: clean ? ExitCode.ok : ExitCode.failed,
+  };
+  emit(summary);
+  return summary;
+}
+
+async function checkIsDestination(destination: string): Promise<void> {
+  try {
+    if (!(await Deno.stat(destination)).isDirectory) {
+      throw new UsageError(`destination ${destination} is not a folder`);
+    }
+    await Deno.stat(manifestPath(destination));
+  } catch (error) {
+    if (error instanceof UsageError) throw error;
+    if (error instanceof Deno.errors.NotFound) {
+      throw new UsageError(
+        `${destination} has no fanout records (${
+          manifestPath(destination)
+        } not found); give a folder that fanout backed up to`,
+      );
+    }
+    throw new UsageError(`cannot read ${destination}: ${describeError(error)}`);
+  }
+}
+
+async function checkEntry(
+  destination: string,
+  entry: ManifestEntry,
+  buffer: Uint8Array,
+  dropCache: (file: string) => void,
+): Promise<{ status: VerifyStatus; error?: string }> {
+  const file = toNative(destination, entry.path);
+  let info: Deno.FileInfo;
+  try {
+    info = await Deno.lstat(file);
+  } catch (error) {
+    if (error instanceof Deno.errors.NotFound || error instanceof Deno.errors.NotADirectory) {
+      return { status: "missing", error: "the file is missing" };
+    }
+    return { status: "unreadable", error: describeError(error) };
+  }
+  if (!info.isFile) return { status: "mismatch", error: "not a regular file" };
+  if (info.size !== entry.size) {
+    return { status: "mismatch", error: `size is ${info.size} bytes, recorded ${entry.size}` };
+  }
+  try {
+    dropCache(file);
+    const { sha256 } = await hashFile(file, buffer);
+    if (sha256 === entry.sha256) return { status: "verified" };
+    return { status: "mismatch", error: `content differs: sha256 ${sha256}` };
+  } catch (error) {
+    return { status: "unreadable", error: describeError(error) };
+  }
+}
