@@ -197,8 +197,8 @@ export class BackupCoordinator {
         const message = event.data;
         switch (message.type) {
           case "phase": {
-            const { phase, state, ...amount } = message;
-            this.emit({ type: "phase", phase, state, destination, ...amount });
+            const { type, phase, state, ...amount } = message;
+            this.emit({ type, phase, state, destination, ...amount });
             break;
           }
           case "file":
