@@ -1,0 +1,85 @@
+/**
+ * Shared test helpers: real folders, real files and the real CLI as a subprocess.
+ */
+import { fileURLToPath } from "./deps.ts";
+import { path } from "../src/deps.ts";
+
+export const REPO = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
+const MAIN = path.join(REPO, "main.ts");
+
+/** The permissions a user gives fanout for a local backup (see README). */
+export const FANOUT_PERMISSIONS = ["--allow-read", "--allow-write", "--allow-ffi"];
+
+export interface Run {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+/** Runs `deno run <permissions> main.ts ...args` and waits for it. */
+export async function runFanout(args: string[], options: { cwd?: string } = {}): Promise<Run> {
+  const output = await new Deno.Command(Deno.execPath(), {
+    args: ["run", "--quiet", ...FANOUT_PERMISSIONS, MAIN, ...args],
+    cwd: options.cwd,
+    stdin: "null",
+    env: { NO_COLOR: "1" },
+  }).output();
+  const decoder = new TextDecoder();
+  return {
+    code: output.code,
+    stdout: decoder.decode(output.stdout),
+    stderr: decoder.decode(output.stderr),
+  };
+}
+
+/** Parses the NDJSON stdout of a `--json` run; every line must be a JSON object. */
+// deno-lint-ignore no-explicit-any
+export function events(run: Run): any[] {
+  return run.stdout.split("\n").filter((line) => line !== "").map((line) => JSON.parse(line));
+}
+
+/** Runs a program (an outside judge such as sha256sum or diff) and returns its output. */
+export async function sh(
+  command: string,
+  args: string[],
+  options: { cwd?: string } = {},
+): Promise<Run> {
+  const output = await new Deno.Command(command, { args, cwd: options.cwd, stdin: "null" })
+    .output();
+  const decoder = new TextDecoder();
+  return {
+    code: output.code,
+    stdout: decoder.decode(output.stdout),
+    stderr: decoder.decode(output.stderr),
+  };
+}
+
+/**
+ * A fresh folder for one test, removed by the returned dispose. It lives under the
+ * checkout's `.test-tmp` (on the same disk as the checkout, never a tmpfs), unless
+ * FANOUT_TEST_TMP names another parent.
+ */
+export async function testFolder(): Promise<AsyncDisposable & { path: string }> {
+  const parent = Deno.env.get("FANOUT_TEST_TMP") ?? path.join(REPO, ".test-tmp");
+  await Deno.mkdir(parent, { recursive: true });
+  const folder = await Deno.makeTempDir({ dir: parent, prefix: "t-" });
+  return {
+    path: folder,
+    [Symbol.asyncDispose]: () => Deno.remove(folder, { recursive: true }),
+  };
+}
+
+/** Writes `size` random bytes to `file`, creating its folder. */
+export async function writeRandomFile(file: string, size: number): Promise<void> {
+  await Deno.mkdir(path.dirname(file), { recursive: true });
+  using handle = await Deno.open(file, { write: true, create: true, truncate: true });
+  const chunk = new Uint8Array(Math.min(size, 1 << 20));
+  for (let left = size; left > 0;) {
+    const n = Math.min(left, chunk.length);
+    for (let i = 0; i < n; i += 65536) {
+      crypto.getRandomValues(chunk.subarray(i, Math.min(n, i + 65536)));
+    }
+    for (let written = 0; written < n;) written += await handle.write(chunk.subarray(written, n));
+    left -= n;
+  }
+}
