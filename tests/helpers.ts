@@ -83,3 +83,64 @@ export async function writeRandomFile(file: string, size: number): Promise<void>
     left -= n;
   }
 }
+
+/** What a test knows of one entry of a tree. */
+export interface TreeEntry {
+  kind: "file" | "folder";
+  size: number;
+  mtimeMs: number;
+  ino: number | null;
+  ctimeMs: number;
+}
+
+/** Every entry below `root` by relative "/"-separated path, via lstat; `.fanout` optional. */
+export async function listTree(
+  root: string,
+  options: { withRecords?: boolean } = {},
+): Promise<Map<string, TreeEntry>> {
+  const entries = new Map<string, TreeEntry>();
+  const walk = async (rel: string) => {
+    for await (const entry of Deno.readDir(rel === "" ? root : path.join(root, rel))) {
+      const child = rel === "" ? entry.name : `${rel}/${entry.name}`;
+      if (child === ".fanout" && !options.withRecords) continue;
+      const info = await Deno.lstat(path.join(root, child));
+      entries.set(child, {
+        kind: info.isDirectory ? "folder" : "file",
+        size: info.isDirectory ? 0 : info.size,
+        mtimeMs: info.mtime?.getTime() ?? 0,
+        ino: info.ino,
+        ctimeMs: info.ctime?.getTime() ?? 0,
+      });
+      if (info.isDirectory) await walk(child);
+    }
+  };
+  await walk("");
+  return entries;
+}
+
+/**
+ * A camera-card-like source: nested and empty folders, zero-byte files, a file of exactly
+ * 1 MiB, multi-MiB files, names with spaces, accents in NFC and NFD, CJK. Returns the
+ * number of files.
+ */
+export async function makeCardTree(root: string): Promise<number> {
+  const files: [string, number][] = [
+    ["DCIM/100CANON/IMG_0001.CR3", 3 * 1024 * 1024 + 17],
+    ["DCIM/100CANON/IMG_0001.xmp", 2048],
+    ["DCIM/100CANON/IMG_0002.JPG", 1024 * 1024],
+    ["DCIM/100CANON/IMG_0002.xmp", 0],
+    ["DCIM/101CANON/MVI_0003.MP4", 5 * 1024 * 1024 + 1],
+    ["My Trip/photo 1.jpg", 300_000],
+    ["My Trip/notes  with  spaces .txt", 12],
+    ["caf\u00e9.txt", 5],
+    ["cafe\u0301.txt", 6],
+    ["\u5199\u771f/\u6771\u4eac.jpg", 70_000],
+    ["empty-file", 0],
+    ["deep/a/b/c/d/e/f/leaf.bin", 4096],
+  ];
+  for (const [rel, size] of files) await writeRandomFile(path.join(root, rel), size);
+  for (const folder of ["empty", "DCIM/100CANON/empty nested/deeper"]) {
+    await Deno.mkdir(path.join(root, folder), { recursive: true });
+  }
+  return files.length;
+}

@@ -9,6 +9,7 @@ const RETRY_PAUSE_MS = 500;
 /** Builds the command; `setExitCode` receives the run's exit code. */
 export function backupCommand(setExitCode: (code: number) => void) {
   return new Command("backup")
+    .summary("copy a folder to several destinations at once, verified")
     .description(
       "Copy a source folder to one or more destinations at once, each at its own speed, and prove every copy by reading it back.",
     )

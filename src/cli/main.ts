@@ -9,6 +9,13 @@ import { VERSION } from "../version.ts";
 import { backupCommand } from "./backup.ts";
 import { verifyCommand } from "./verify.ts";
 
+const EXIT_CODES = `
+Exit codes:
+  0    every file is in every destination and verified
+  1    the run finished, but something failed (a file, a destination, a mismatch)
+  2    usage or configuration error; nothing was written
+  130  interrupted (Ctrl-C)`;
+
 /**
  * Runs fanout with `args` (without the program name) and returns the exit code.
  *
@@ -28,6 +35,7 @@ export async function main(args: string[]): Promise<number> {
       outputError: (text, write) =>
         write(`fanout: ${text.replace(/^error: /, "").trim()} (see --help)\n`),
     })
+    .addHelpText("after", EXIT_CODES)
     .exitOverride();
   for (const command of [backupCommand(setExitCode), verifyCommand(setExitCode)]) {
     program.addCommand(command.copyInheritedSettings(program));

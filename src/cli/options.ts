@@ -14,7 +14,7 @@ export function wholeNumber(min: number, max: number): (value: string) => number
   return (value) => {
     const number = Number(value);
     if (!/^\d+$/.test(value.trim()) || number < min || number > max) {
-      throw new InvalidArgumentError(`give a whole number from ${min} to ${max}.`);
+      throw new InvalidArgumentError(`Expected a whole number from ${min} to ${max}.`);
     }
     return number;
   };

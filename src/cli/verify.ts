@@ -6,6 +6,7 @@ import { rendererFor, wholeNumber } from "./options.ts";
 /** Builds the command; `setExitCode` receives the check's exit code. */
 export function verifyCommand(setExitCode: (code: number) => void) {
   return new Command("verify")
+    .summary("re-read a destination and check it against its records")
     .description(
       "Re-read every file a destination's records list, from disk, and report each missing or changed file. Needs no source.",
     )

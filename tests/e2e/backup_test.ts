@@ -1,0 +1,111 @@
+/**
+ * The whole path through the real CLI: a card-like tree backed up to three destinations,
+ * judged by `diff -r` and `sha256sum -c` (GNU coreutils), with mtimes carried over; an
+ * unchanged rerun that rewrites nothing.
+ */
+import { assert } from "../deps.ts";
+import { path } from "../../src/deps.ts";
+import { events, listTree, makeCardTree, runFanout, sh, testFolder } from "../helpers.ts";
+
+Deno.test("a backup to three destinations is identical to the source, by diff -r and sha256sum -c", async () => {
+  await using folder = await testFolder();
+  const source = path.join(folder.path, "card");
+  const fileCount = await makeCardTree(source);
+  const destinations = ["ssd", "usb", "nas"].map((name) => path.join(folder.path, name));
+
+  const run = await runFanout(["backup", source, ...destinations]);
+  assert.equal(run.code, 0, run.stderr);
+  assert.equal(run.stdout, "", "human text goes to stderr only");
+  assert.match(run.stderr, /read back from disk/);
+
+  const sourceTree = await listTree(source);
+  for (const destination of destinations) {
+    const diff = await sh("diff", ["-r", "--exclude=.fanout", source, destination]);
+    assert.equal(diff.code, 0, `diff -r ${destination}:\n${diff.stdout}${diff.stderr}`);
+
+    const check = await sh("sha256sum", ["--check", "--strict", ".fanout/SHA256SUMS"], {
+      cwd: destination,
+    });
+    assert.equal(check.code, 0, check.stdout + check.stderr);
+    assert.equal(check.stdout.trim().split("\n").length, fileCount, check.stdout);
+
+    const copyTree = await listTree(destination);
+    assert.deepEqual([...copyTree.keys()].sort(), [...sourceTree.keys()].sort());
+    for (const [rel, entry] of sourceTree) {
+      if (entry.kind === "folder") continue;
+      assert.equal(copyTree.get(rel)!.mtimeMs, entry.mtimeMs, `mtime of ${rel} in ${destination}`);
+    }
+  }
+});
+
+Deno.test("an unchanged rerun writes nothing: every inode and ctime stays the same", async () => {
+  await using folder = await testFolder();
+  const source = path.join(folder.path, "card");
+  const fileCount = await makeCardTree(source);
+  const destinations = ["a", "b"].map((name) => path.join(folder.path, name));
+  assert.equal((await runFanout(["backup", source, ...destinations])).code, 0);
+  const before = await Promise.all(destinations.map((d) => listTree(d, { withRecords: true })));
+
+  const rerun = await runFanout(["backup", "--json", source, ...destinations]);
+  assert.equal(rerun.code, 0, rerun.stderr);
+  const summary = events(rerun).at(-1);
+  for (const destination of summary.destinations) {
+    assert.equal(destination.copied, 0);
+    assert.equal(destination.skipped, fileCount);
+  }
+  const after = await Promise.all(destinations.map((d) => listTree(d, { withRecords: true })));
+  destinations.forEach((destination, i) => {
+    assert.ok(before[i].has(".fanout/manifest.ndjson"));
+    for (const [rel, entry] of before[i]) {
+      const now = after[i].get(rel);
+      assert.ok(now, `${rel} vanished from ${destination}`);
+      assert.equal(now.ino, entry.ino, `${rel} in ${destination} was replaced`);
+      assert.equal(now.ctimeMs, entry.ctimeMs, `${rel} in ${destination} was changed`);
+    }
+    assert.equal(after[i].size, before[i].size);
+  });
+});
+
+Deno.test("a changed file is copied again on the next run, and only that file", async () => {
+  await using folder = await testFolder();
+  const source = path.join(folder.path, "card");
+  await makeCardTree(source);
+  const destination = path.join(folder.path, "dest");
+  assert.equal((await runFanout(["backup", source, destination])).code, 0);
+
+  const changed = path.join(source, "My Trip", "photo 1.jpg");
+  await Deno.writeTextFile(changed, "edited in the field");
+  const rerun = await runFanout(["backup", "--json", source, destination]);
+  assert.equal(rerun.code, 0, rerun.stderr);
+  const written = events(rerun).filter((e) => e.type === "file" && e.status !== "skipped");
+  assert.deepEqual(written.map((e) => [e.path, e.status]), [["My Trip/photo 1.jpg", "verified"]]);
+  assert.equal(
+    await Deno.readTextFile(path.join(destination, "My Trip", "photo 1.jpg")),
+    "edited in the field",
+  );
+  const check = await sh("sha256sum", ["--check", "--strict", ".fanout/SHA256SUMS"], {
+    cwd: destination,
+  });
+  assert.equal(check.code, 0, check.stdout);
+});
+
+Deno.test("symlinks, FIFOs and the source's own .fanout folder are skipped, never opened or copied", async () => {
+  await using folder = await testFolder();
+  const source = path.join(folder.path, "card");
+  await Deno.mkdir(path.join(source, ".fanout"), { recursive: true });
+  await Deno.writeTextFile(path.join(source, ".fanout", "manifest.ndjson"), "not ours\n");
+  await Deno.writeTextFile(path.join(source, "photo.jpg"), "pixels");
+  await Deno.symlink("/etc", path.join(source, "link-out"));
+  // Opening a FIFO without a writer blocks forever: the run finishing proves it was not opened.
+  assert.equal((await sh("mkfifo", [path.join(source, "pipe")])).code, 0);
+  const destination = path.join(folder.path, "dest");
+
+  const run = await runFanout(["backup", "--json", source, destination]);
+  assert.equal(run.code, 0, run.stderr);
+  const warnings = events(run).filter((e) => e.type === "warning");
+  assert.deepEqual(warnings.map((w) => w.path).sort(), ["link-out", "pipe"]);
+  assert.deepEqual([...(await listTree(destination)).keys()], ["photo.jpg"]);
+  const manifest = await Deno.readTextFile(path.join(destination, ".fanout", "manifest.ndjson"));
+  assert.match(manifest, /"path":"photo.jpg"/);
+  assert.doesNotMatch(manifest, /not ours/);
+});

@@ -1,0 +1,109 @@
+/**
+ * Failures stay where they happen: a file that cannot be written to one destination is
+ * retried, then reported for that destination only, while the others complete; a source
+ * file that changes while it is read is failed, never silently copied.
+ */
+import { assert } from "../deps.ts";
+import { path } from "../../src/deps.ts";
+import { events, FANOUT_PERMISSIONS, REPO, runFanout, sh, testFolder } from "../helpers.ts";
+
+Deno.test("a file that cannot be written is retried, then failed for that destination only", async () => {
+  await using folder = await testFolder();
+  const source = path.join(folder.path, "card");
+  await Deno.mkdir(path.join(source, "DCIM"), { recursive: true });
+  await Deno.writeTextFile(path.join(source, "DCIM", "a.jpg"), "pixels");
+  await Deno.writeTextFile(path.join(source, "b.jpg"), "more pixels");
+  const good = path.join(folder.path, "good");
+  const blocked = path.join(folder.path, "blocked");
+  // A plain file where the source has the folder DCIM: nothing can be written below it.
+  await Deno.mkdir(blocked);
+  await Deno.writeTextFile(path.join(blocked, "DCIM"), "in the way");
+
+  const run = await runFanout(["backup", "--json", "--retries", "2", source, good, blocked]);
+  assert.equal(run.code, 1, run.stderr);
+  const all = events(run);
+  const failed = all.filter((e) => e.type === "file" && e.status === "failed");
+  assert.equal(failed.length, 1);
+  assert.deepEqual([failed[0].destination, failed[0].path, failed[0].attempts], [
+    blocked,
+    "DCIM/a.jpg",
+    3,
+  ]);
+  assert.ok(all.some((e) => e.type === "error" && e.destination === blocked && e.path === "DCIM"));
+
+  const summary = all.at(-1);
+  assert.equal(summary.exitCode, 1);
+  const [goodSummary, blockedSummary] = summary.destinations;
+  assert.deepEqual([goodSummary.status, goodSummary.verified], ["ok", 2]);
+  assert.deepEqual([blockedSummary.status, blockedSummary.verified, blockedSummary.failed], [
+    "failed",
+    1,
+    1,
+  ]);
+  assert.deepEqual(summary.failures.map((f: { path: string }) => f.path), ["DCIM/a.jpg"]);
+
+  const diff = await sh("diff", ["-r", "--exclude=.fanout", source, good]);
+  assert.equal(diff.code, 0, diff.stdout);
+  const check = await sh("sha256sum", ["--check", "--strict", ".fanout/SHA256SUMS"], {
+    cwd: blocked,
+  });
+  assert.equal(check.code, 0, "only the good file is recorded: " + check.stdout);
+  assert.equal(check.stdout.trim(), "b.jpg: OK");
+});
+
+Deno.test("a source file modified while it is copied is failed with 'source changed', and no copy is left", async () => {
+  await using folder = await testFolder();
+  const source = path.join(folder.path, "card");
+  await Deno.mkdir(source);
+  const big = path.join(source, "clip.mov");
+  // Sparse: reading it takes a moment, writing it nothing.
+  assert.equal((await sh("truncate", ["-s", "256M", big])).code, 0);
+  await Deno.writeTextFile(path.join(source, "note.txt"), "unchanged");
+  const destination = path.join(folder.path, "dest");
+
+  const child = new Deno.Command(Deno.execPath(), {
+    args: [
+      "run",
+      "--quiet",
+      ...FANOUT_PERMISSIONS,
+      path.join(REPO, "main.ts"),
+      "backup",
+      "--json",
+      "--no-verify",
+      source,
+      destination,
+    ],
+    stdout: "piped",
+    stderr: "null",
+  }).spawn();
+  const lines: string[] = [];
+  let pending = "";
+  let touched = false;
+  for await (const chunk of child.stdout.pipeThrough(new TextDecoderStream())) {
+    pending += chunk;
+    const complete = pending.split("\n");
+    pending = complete.pop()!;
+    for (const line of complete) {
+      lines.push(line);
+      const event = JSON.parse(line);
+      if (
+        !touched && event.type === "phase" && event.phase === "analyze" && event.state === "end"
+      ) {
+        // The scan is done: change the file before the worker has finished reading it.
+        await Deno.utime(big, new Date(), new Date(Date.now() + 60_000));
+        touched = true;
+      }
+    }
+  }
+  const status = await child.status;
+  assert.equal(status.code, 1);
+  const all = lines.map((line) => JSON.parse(line));
+  const clip = all.find((e) => e.type === "file" && e.path === "clip.mov");
+  assert.equal(clip.status, "failed");
+  assert.match(clip.error, /source changed/);
+  assert.equal(clip.attempts, 1, "a changed source is not retried");
+  const note = all.find((e) => e.type === "file" && e.path === "note.txt");
+  assert.equal(note.status, "copied");
+  const left = [...Deno.readDirSync(destination)].map((e) => e.name).sort();
+  assert.deepEqual(left, [".fanout", "note.txt"], "no copy and no temp file of the changed file");
+});

@@ -1,0 +1,81 @@
+/**
+ * Verification reads from the disk, not the page cache: the kernel's own count of bytes a
+ * process read from storage (/proc/<pid>/io read_bytes, which includes reaped children) is
+ * at least the bytes verified. A control run without the cache drop shows the count would
+ * stay low otherwise, so the check can fail.
+ */
+import { assert } from "../deps.ts";
+import { path } from "../../src/deps.ts";
+import { FANOUT_PERMISSIONS, REPO, testFolder, writeRandomFile } from "../helpers.ts";
+
+const DATA = 48 * 1024 * 1024;
+
+/** Runs fanout under a shell and returns the storage bytes read by it and its children. */
+async function readBytesOf(args: string[], permissions = FANOUT_PERMISSIONS) {
+  const command = [
+    Deno.execPath(),
+    "run",
+    "--quiet",
+    ...permissions,
+    path.join(REPO, "main.ts"),
+    ...args,
+  ]
+    .map((word) => `'${word.replaceAll("'", "'\\''")}'`).join(" ");
+  const output = await new Deno.Command("sh", {
+    args: ["-c", `${command} >/dev/null; code=$?; grep '^read_bytes' /proc/$$/io; exit $code`],
+  }).output();
+  const text = new TextDecoder().decode(output.stdout);
+  return { code: output.code, readBytes: Number(/read_bytes: (\d+)/.exec(text)![1]) };
+}
+
+Deno.test({
+  name: "backup and verify read the copies back from the disk",
+  ignore: Deno.build.os !== "linux",
+  fn: async () => {
+    await using folder = await testFolder();
+    const source = path.join(folder.path, "card");
+    await writeRandomFile(path.join(source, "a.bin"), DATA / 2);
+    await writeRandomFile(path.join(source, "sub", "b.bin"), DATA / 2);
+    const destinations = [path.join(folder.path, "one"), path.join(folder.path, "two")];
+
+    const unverified = await readBytesOf(["backup", "--no-verify", source, destinations[0]]);
+    assert.equal(unverified.code, 0);
+    assert.ok(unverified.readBytes < DATA / 4, `control: ${unverified.readBytes} bytes read`);
+    await Deno.remove(destinations[0], { recursive: true });
+
+    const backup = await readBytesOf(["backup", source, ...destinations]);
+    assert.equal(backup.code, 0);
+    assert.ok(backup.readBytes >= 2 * DATA, `backup read ${backup.readBytes} of ${2 * DATA}`);
+
+    // The copies are in the page cache now: the backup just read them back.
+    const verify = await readBytesOf(["verify", destinations[1]]);
+    assert.equal(verify.code, 0);
+    assert.ok(verify.readBytes >= DATA, `verify read ${verify.readBytes} of ${DATA}`);
+
+    const cached = await readBytesOf(["verify", destinations[1]], ["--allow-read"]);
+    assert.equal(cached.code, 0);
+    assert.ok(cached.readBytes < DATA / 4, `control: ${cached.readBytes} bytes read`);
+  },
+});
+
+Deno.test("without --allow-ffi the output says the check read from the page cache", async () => {
+  await using folder = await testFolder();
+  const source = path.join(folder.path, "card");
+  await writeRandomFile(path.join(source, "a.bin"), 1000);
+  const output = await new Deno.Command(Deno.execPath(), {
+    args: [
+      "run",
+      "--quiet",
+      "--allow-read",
+      "--allow-write",
+      path.join(REPO, "main.ts"),
+      "backup",
+      source,
+      path.join(folder.path, "d"),
+    ],
+  }).output();
+  const stderr = new TextDecoder().decode(output.stderr);
+  assert.equal(output.code, 0, stderr);
+  assert.match(stderr, /page cache, not the disk: --allow-ffi was not granted/);
+  assert.doesNotMatch(stderr, /read back from disk/);
+});
