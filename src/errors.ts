@@ -8,6 +8,8 @@ export const ExitCode = {
   usage: 2,
   /** Interrupted by SIGINT. */
   interrupted: 130,
+  /** Stopped by SIGTERM. */
+  terminated: 143,
 } as const;
 
 /** An error a user can cause: printed as one line, never with a stack trace. */

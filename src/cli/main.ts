@@ -7,6 +7,7 @@ import { ExitCode, FanoutError } from "../errors.ts";
 import { writeStderr } from "../ui/output.ts";
 import { VERSION } from "../version.ts";
 import { backupCommand } from "./backup.ts";
+import { exitOnSignals } from "./signals.ts";
 import { verifyCommand } from "./verify.ts";
 
 const EXIT_CODES = `
@@ -14,7 +15,7 @@ Exit codes:
   0    every file is in every destination and verified
   1    the run finished, but something failed (a file, a destination, a mismatch)
   2    usage or configuration error; nothing was written
-  130  interrupted (Ctrl-C)`;
+  130  interrupted (Ctrl-C); 143 stopped by SIGTERM`;
 
 /**
  * Runs fanout with `args` (without the program name) and returns the exit code.
@@ -40,6 +41,7 @@ export async function main(args: string[]): Promise<number> {
   for (const command of [backupCommand(setExitCode), verifyCommand(setExitCode)]) {
     program.addCommand(command.copyInheritedSettings(program));
   }
+  exitOnSignals();
   try {
     await program.parseAsync(args, { from: "user" });
     return exitCode;

@@ -107,3 +107,38 @@ Deno.test("a source file modified while it is copied is failed with 'source chan
   const left = [...Deno.readDirSync(destination)].map((e) => e.name).sort();
   assert.deepEqual(left, [".fanout", "note.txt"], "no copy and no temp file of the changed file");
 });
+
+Deno.test("Ctrl-C exits 130 and leaves no partial file under its final name", async () => {
+  await using folder = await testFolder();
+  const source = path.join(folder.path, "card");
+  await Deno.mkdir(source);
+  assert.equal((await sh("truncate", ["-s", "512M", path.join(source, "clip.mov")])).code, 0);
+  const destination = path.join(folder.path, "dest");
+  const child = new Deno.Command(Deno.execPath(), {
+    args: [
+      "run",
+      "--quiet",
+      ...FANOUT_PERMISSIONS,
+      path.join(REPO, "main.ts"),
+      "backup",
+      "--json",
+      source,
+      destination,
+    ],
+    stdout: "piped",
+    stderr: "piped",
+  }).spawn();
+  let pending = "";
+  for await (const chunk of child.stdout.pipeThrough(new TextDecoderStream())) {
+    pending += chunk;
+    if (pending.includes('"phase":"copy","state":"start"')) {
+      child.kill("SIGINT");
+      break;
+    }
+  }
+  const output = await child.output();
+  assert.equal(output.code, 130);
+  assert.match(new TextDecoder().decode(output.stderr), /stopped by SIGINT/);
+  const names = [...Deno.readDirSync(destination)].map((e) => e.name);
+  assert.ok(!names.includes("clip.mov"), `a partial copy carries the final name: ${names}`);
+});
