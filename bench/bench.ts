@@ -1,0 +1,418 @@
+/**
+ * fanout against cp, rsync, rclone and sha256sum on the same data, in one run.
+ *
+ * `deno task bench [--set camera|small] [--scale F] [--runs N] [--destinations 1,3]
+ * [--only id,...] [--dir DIR]`
+ *
+ * Each contender copies the data set (bench/data.ts) into fresh destination folders, once
+ * per run and per destination count; runs go round-robin over all contenders, so no
+ * contender's runs come back to back. Before every run the page cache is dropped when
+ * possible. A run is timed from its first command to the end of a final `sync`, so every
+ * contender is measured until its copies are on disk (fanout fsyncs each file itself; cp
+ * and rsync leave that to the kernel). The destinations are removed after each run. The
+ * report is a Markdown table on stdout: median wall time, MiB/s of source data per
+ * destination, the ratio to the verified baseline `cp -r` + `sha256sum -c`, and peak RSS.
+ * Progress goes to stderr. This is a measurement, not a test: nothing here asserts a speed.
+ */
+import { parseArgs } from "../tests/deps.ts";
+import { path } from "../src/deps.ts";
+import { REPO } from "../tests/helpers.ts";
+import { type DataSet, ensureChecksums, ensureDataSet, SET_NAMES, type SetName } from "./data.ts";
+import {
+  BASELINE,
+  type Contender,
+  CONTENDERS,
+  type FanoutDestination,
+  fanoutSummary,
+  type RunPaths,
+} from "./contenders.ts";
+import { canMeasureMemory, dropCaches, findProgram, runStep, sync } from "./measure.ts";
+
+const HELP = `Benchmark fanout against cp, rsync, rclone and sha256sum on the same data.
+
+Usage: deno task bench [options]
+
+Options:
+  --set camera|small      data set (default camera): camera = XMP 2–8 KiB, JPEG 1–4 MiB,
+                          RAW 20–30 MiB and video 100–200 MiB files, about 1 GiB;
+                          small = 5,000 files of 4–64 KiB
+  --scale <factor>        multiply the number of files of each kind (default 1)
+  --runs <n>              runs of each contender, round-robin (default 3)
+  --destinations <list>   destination counts to measure (default 1,3)
+  --only <id,...>         contenders to run (default all): ${CONTENDERS.map((c) => c.id).join(", ")}
+  --dir <folder>          work folder for data sets and runs (default <repo>/.test-tmp/bench)
+  -h, --help              this text
+
+The report (Markdown) goes to stdout, progress to stderr.`;
+
+interface Options {
+  set: SetName;
+  scale: number;
+  runs: number;
+  destinations: number[];
+  only: string[] | null;
+  dir: string | null;
+}
+
+class UsageError extends Error {}
+
+function parseOptions(args: string[]): Options | "help" {
+  const { values } = parseArgs({
+    args,
+    strict: true,
+    allowPositionals: false,
+    options: {
+      set: { type: "string", default: "camera" },
+      scale: { type: "string", default: "1" },
+      runs: { type: "string", default: "3" },
+      destinations: { type: "string", default: "1,3" },
+      only: { type: "string" },
+      dir: { type: "string" },
+      help: { type: "boolean", short: "h" },
+    },
+  });
+  if (values.help) return "help";
+  if (!SET_NAMES.includes(values.set as SetName)) {
+    throw new UsageError(`--set must be one of ${SET_NAMES.join(", ")}`);
+  }
+  const scale = Number(values.scale);
+  if (!(scale > 0) || !Number.isFinite(scale)) throw new UsageError("--scale must be above 0");
+  const runs = Number(values.runs);
+  if (!Number.isInteger(runs) || runs < 1) {
+    throw new UsageError("--runs must be a whole number ≥ 1");
+  }
+  const destinations = values.destinations.split(",").map(Number);
+  if (destinations.some((n) => !Number.isInteger(n) || n < 1 || n > 16)) {
+    throw new UsageError("--destinations must be a list of whole numbers from 1 to 16, e.g. 1,3");
+  }
+  const only = values.only?.split(",") ?? null;
+  const unknown = only?.filter((id) => !CONTENDERS.some((c) => c.id === id)) ?? [];
+  if (unknown.length > 0) {
+    throw new UsageError(
+      `--only: unknown ${unknown.join(", ")}; known: ${CONTENDERS.map((c) => c.id).join(", ")}`,
+    );
+  }
+  return {
+    set: values.set as SetName,
+    scale,
+    runs,
+    destinations: [...new Set(destinations)],
+    only,
+    dir: values.dir ?? null,
+  };
+}
+
+/** The options spelled out in full, so the printed command reproduces the run. */
+function commandLine(options: Options): string {
+  const quote = (s: string) => /^[\w.,/@%+=:-]+$/.test(s) ? s : `'${s.replaceAll("'", `'\\''`)}'`;
+  const args = [
+    "--set",
+    options.set,
+    "--scale",
+    String(options.scale),
+    "--runs",
+    String(options.runs),
+    "--destinations",
+    options.destinations.join(","),
+    ...(options.only ? ["--only", options.only.join(",")] : []),
+    ...(options.dir ? ["--dir", options.dir] : []),
+  ];
+  return ["deno", "task", "bench", ...args].map(quote).join(" ");
+}
+
+/** One contender at one destination count. */
+interface Case {
+  contender: Contender;
+  count: number;
+  runs: RunResult[];
+  failure: string | null;
+}
+
+interface RunResult {
+  seconds: number;
+  syncSeconds: number;
+  maxRssKiB: number | null;
+  fanout: FanoutDestination[] | null;
+}
+
+const log = (line: string) => console.error(line);
+
+function median(values: number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  const middle = Math.floor(sorted.length / 2);
+  return sorted.length % 2 === 1 ? sorted[middle] : (sorted[middle - 1] + sorted[middle]) / 2;
+}
+
+/** Runs every step of one case into fresh destinations under `runDir`, then removes them. */
+async function runOnce(
+  item: Case,
+  runDir: string,
+  paths: Omit<RunPaths, "destinations">,
+  measureMemory: boolean,
+): Promise<RunResult> {
+  await Deno.mkdir(runDir, { recursive: true });
+  const destinations = Array.from({ length: item.count }, (_, i) => path.join(runDir, `d${i + 1}`));
+  const steps = item.contender.steps({ ...paths, destinations });
+  let maxRssKiB: number | null = null;
+  let fanout: FanoutDestination[] | null = null;
+  try {
+    const started = performance.now();
+    for (const step of steps) {
+      const result = await runStep(step, measureMemory);
+      if (result.code !== 0) {
+        const said = result.stderr.trim().split("\n").slice(-3).join(" | ");
+        throw new Error(`${path.basename(step.program)} exited with ${result.code}: ${said}`);
+      }
+      if (result.maxRssKiB !== null) maxRssKiB = Math.max(maxRssKiB ?? 0, result.maxRssKiB);
+      if (step.captureStdout) fanout = fanoutSummary(result.stdout);
+    }
+    const copied = performance.now();
+    await sync();
+    const ended = performance.now();
+    return {
+      seconds: (ended - started) / 1000,
+      syncSeconds: (ended - copied) / 1000,
+      maxRssKiB,
+      fanout,
+    };
+  } finally {
+    await Deno.remove(runDir, { recursive: true });
+  }
+}
+
+async function firstLine(program: string, args: string[]): Promise<string> {
+  try {
+    const output = await new Deno.Command(program, { args, stdin: "null", stderr: "null" })
+      .output();
+    return new TextDecoder().decode(output.stdout).split("\n")[0].replace(/\s+/g, " ").trim();
+  } catch {
+    return "unknown";
+  }
+}
+
+async function cpuModel(): Promise<string> {
+  try {
+    const info = await Deno.readTextFile("/proc/cpuinfo");
+    return info.match(/^model name\s*:\s*(.+)$/m)?.[1] ?? "unknown model";
+  } catch {
+    return "unknown model";
+  }
+}
+
+const MiB = 1024 * 1024;
+
+function report(
+  options: Options,
+  dataSet: DataSet,
+  cases: Case[],
+  context: {
+    date: Date;
+    cachesDropped: boolean;
+    /** Seconds spent computing the source's checksum file; null if reused, absent if unused. */
+    checksumSeconds?: number | null;
+    measureMemory: boolean;
+    skipped: string[];
+    cpu: string;
+    tools: string[];
+  },
+): string {
+  const sourceMiB = dataSet.bytes / MiB;
+  const lines = [
+    `## fanout benchmark: ${options.set} set ×${options.scale}`,
+    "",
+    `- command: \`${commandLine(options)}\``,
+    `- date: ${context.date.toISOString()}; CPUs: ${navigator.hardwareConcurrency} (${context.cpu}); ${Deno.build.os} ${Deno.build.arch}`,
+    `- data: ${dataSet.files.length} files, ${sourceMiB.toFixed(1)} MiB in \`${dataSet.source}\` (${
+      dataSet.generated ? "generated by this run" : "reused from an earlier run"
+    }); destinations on the same file system, under \`${path.dirname(dataSet.folder)}/runs\``,
+    `- page cache: ${
+      context.cachesDropped
+        ? "dropped before every run (`sync; echo 3 > /proc/sys/vm/drop_caches`): cold-cache figures"
+        : "could NOT be dropped (needs root and a writable /proc): warm-cache figures"
+    }`,
+    `- runs: ${options.runs} per contender and destination count, round-robin`,
+    `- tools: ${context.tools.join("; ")}`,
+    "",
+    "| contender | verified | destinations | median wall s | of which final sync s | MiB/s per destination | ratio to cp + sha256sum -c | peak RSS MiB | runs |",
+    "|---|---|--:|--:|--:|--:|--:|--:|--:|",
+  ];
+  const baselineFor = (count: number) => {
+    const base = cases.find((c) => c.contender.id === BASELINE && c.count === count);
+    return base && base.runs.length > 0 ? median(base.runs.map((r) => r.seconds)) : null;
+  };
+  for (const item of cases) {
+    const { contender, count, runs } = item;
+    const head = `| ${contender.label} | ${contender.verified ? "yes" : "no"} | ${count}`;
+    if (runs.length === 0) {
+      lines.push(`${head} | failed | | | | | 0 |`);
+      continue;
+    }
+    const seconds = median(runs.map((r) => r.seconds));
+    const base = baselineFor(count);
+    const rss = runs.map((r) => r.maxRssKiB).filter((kib) => kib !== null);
+    lines.push(
+      [
+        head,
+        seconds.toFixed(2),
+        median(runs.map((r) => r.syncSeconds)).toFixed(2),
+        (sourceMiB / seconds).toFixed(1),
+        base === null ? "n/a" : (seconds / base).toFixed(2),
+        rss.length > 0 ? (Math.max(...rss) / 1024).toFixed(1) : "n/a",
+        `${runs.length}${item.failure ? " (then failed)" : ""} |`,
+      ].join(" | "),
+    );
+  }
+  lines.push(
+    "",
+    "- Wall time runs from the start of a contender's first command to the end of a `sync` after its last one (the sync is shown on its own).",
+    "- With several destinations, cp, rsync and rclone copy to each in turn and then check each in turn; fanout takes all destinations in one command (`deno run --allow-read --allow-write --allow-ffi main.ts backup SRC DST... [--no-verify] --json`, default --workers 4), including Deno's start-up.",
+    "- MiB/s per destination = source size ÷ median wall time (every destination receives the whole source).",
+    "- Ratio = median wall time ÷ that of `cp -r` + `sha256sum -c` with the same number of destinations; below 1 is faster (n/a when that baseline was not run).",
+  );
+  if (context.checksumSeconds !== undefined) {
+    lines.push(
+      `- ${
+        context.checksumSeconds === null
+          ? "The source's checksum file for `sha256sum -c` was reused from an earlier run; it is computed once per data set, outside any timing."
+          : `The source's checksum file for \`sha256sum -c\` was computed once, outside any timing (${
+            context.checksumSeconds.toFixed(1)
+          } s).`
+      }`,
+    );
+  }
+  lines.push(
+    "- `sha256sum -c`, `rclone check` run right after the copy and read it back from the page cache; fanout drops each copy from the cache before reading it back (its read-back source is listed below).",
+    context.measureMemory
+      ? "- Peak RSS: the largest max RSS (`/usr/bin/time -f %M`) of any one process of the contender in any run; fanout's covers Deno and all its workers (one process)."
+      : "- Peak RSS: not measured, /usr/bin/time is not installed.",
+  );
+  for (const item of cases.filter((c) => c.runs.some((r) => r.fanout))) {
+    const perDestination = Array.from(
+      { length: item.count },
+      (_, i) => median(item.runs.map((r) => r.fanout![i].elapsedMs)) / 1000,
+    );
+    const readBack = [...new Set(item.runs.flatMap((r) => r.fanout!.map((d) => d.readBack)))];
+    lines.push(
+      `- ${item.contender.id} ×${item.count}: per-destination \`elapsedMs\` of its summary (median) ${
+        perDestination.map((s) => `${s.toFixed(2)} s`).join(", ")
+      }; read-back source: ${readBack.join(", ")}.`,
+    );
+  }
+  for (const item of cases.filter((c) => c.failure)) {
+    lines.push(`- **${item.contender.id} ×${item.count} failed**: ${item.failure}`);
+  }
+  for (const line of context.skipped) lines.push(`- Skipped ${line}.`);
+  return lines.join("\n");
+}
+
+async function main(args: string[]): Promise<number> {
+  let options: Options;
+  try {
+    const parsed = parseOptions(args);
+    if (parsed === "help") {
+      console.log(HELP);
+      return 0;
+    }
+    options = parsed;
+  } catch (error) {
+    console.error(`bench: ${(error as Error).message}\n\n${HELP}`);
+    return 2;
+  }
+  const date = new Date();
+  const workDir = path.resolve(options.dir ?? path.join(REPO, ".test-tmp", "bench"));
+  const runsDir = path.join(workDir, "runs");
+  await Deno.mkdir(workDir, { recursive: true });
+  await Deno.remove(runsDir, { recursive: true }).catch(() => {});
+
+  const selected = CONTENDERS.filter((c) => options.only?.includes(c.id) ?? true);
+  const contenders: Contender[] = [];
+  const skipped: string[] = [];
+  for (const contender of selected) {
+    const missing = [];
+    for (const tool of contender.tools) if (!await findProgram(tool)) missing.push(tool);
+    if (missing.length > 0) {
+      skipped.push(`${contender.id}: ${missing.join(", ")} not installed`);
+      log(`skipping ${contender.id}: ${missing.join(", ")} not installed`);
+    } else contenders.push(contender);
+  }
+
+  const dataSet = await ensureDataSet(workDir, options.set, options.scale, log);
+  const needsChecksums = contenders.some((c) => c.tools.includes("sha256sum"));
+  const checksums = needsChecksums ? await ensureChecksums(dataSet) : null;
+  const main = path.join(REPO, "main.ts");
+  const measureMemory = await canMeasureMemory();
+  const tools = [
+    `Deno ${Deno.version.deno}`,
+    ...await Promise.all(
+      [...new Set(contenders.flatMap((c) => c.tools))].map((tool) =>
+        firstLine(tool, ["--version"])
+      ),
+    ),
+  ];
+  if (contenders.some((c) => c.id.startsWith("fanout"))) {
+    // Loads and caches fanout's modules once, so no timed run pays for it.
+    const fanoutVersion = await firstLine(Deno.execPath(), [
+      "run",
+      "--allow-read",
+      main,
+      "--version",
+    ]);
+    tools.push(`fanout ${fanoutVersion}`);
+  }
+
+  const cases: Case[] = options.destinations.flatMap((count) =>
+    contenders.map((contender) => ({ contender, count, runs: [], failure: null }))
+  );
+  let cachesDropped = true;
+  let cachesWarned = false;
+  const total = cases.length * options.runs;
+  let done = 0;
+  for (let run = 0; run < options.runs; run++) {
+    // Each round starts one case later, so no case always follows the same one.
+    const order = cases.map((_, i) => cases[(i + run) % cases.length]);
+    for (const item of order) {
+      done++;
+      if (item.failure) continue;
+      if (!await dropCaches()) {
+        cachesDropped = false;
+        if (!cachesWarned) {
+          log(
+            "could not drop the page cache (needs root and a writable /proc): warm-cache figures",
+          );
+          cachesWarned = true;
+        }
+      }
+      const runDir = path.join(runsDir, `${item.contender.id}-x${item.count}-run${run + 1}`);
+      try {
+        const result = await runOnce(item, runDir, {
+          source: dataSet.source,
+          checksums: checksums?.file ?? "",
+          main,
+        }, measureMemory);
+        item.runs.push(result);
+        log(
+          `[${done}/${total}] ${item.contender.id} ×${item.count} run ${run + 1}: ${
+            result.seconds.toFixed(2)
+          } s`,
+        );
+      } catch (error) {
+        item.failure = (error as Error).message;
+        log(`[${done}/${total}] ${item.contender.id} ×${item.count} failed: ${item.failure}`);
+      }
+    }
+  }
+  await Deno.remove(runsDir, { recursive: true }).catch(() => {});
+
+  console.log(report(options, dataSet, cases, {
+    date,
+    cachesDropped,
+    checksumSeconds: checksums?.seconds,
+    measureMemory,
+    skipped,
+    cpu: await cpuModel(),
+    tools,
+  }));
+  return cases.some((c) => c.failure) ? 1 : 0;
+}
+
+if (import.meta.main) Deno.exit(await main(Deno.args));

@@ -1,0 +1,118 @@
+/**
+ * The contenders the benchmark runs, each as the commands a user would type. With several
+ * destinations, tools that copy to one place at a time copy to each destination in turn,
+ * then check each in turn; fanout gets all destinations in one command.
+ */
+import type { Step } from "./measure.ts";
+
+/** Where one run reads and writes. */
+export interface RunPaths {
+  source: string;
+  destinations: string[];
+  /** Checksum file of the source (GNU format, paths relative to the source root). */
+  checksums: string;
+  /** fanout's main.ts. */
+  main: string;
+}
+
+export interface Contender {
+  /** Name for `--only` and the table. */
+  id: string;
+  /** The commands, shortly, for the table. */
+  label: string;
+  verified: boolean;
+  /** Programs that must be on PATH. */
+  tools: string[];
+  steps(paths: RunPaths): Step[];
+}
+
+const cp = (p: RunPaths): Step[] =>
+  p.destinations.map((d) => ({ program: "cp", args: ["-r", p.source, d] }));
+
+const rsync = (p: RunPaths): Step[] =>
+  p.destinations.map((d) => ({ program: "rsync", args: ["-a", `${p.source}/`, `${d}/`] }));
+
+const sha256sumCheck = (p: RunPaths): Step[] =>
+  p.destinations.map((d) => ({ program: "sha256sum", args: ["-c", p.checksums], cwd: d }));
+
+const fanout = (p: RunPaths, extra: string[]): Step[] => [{
+  program: Deno.execPath(),
+  args: [
+    "run",
+    "--allow-read",
+    "--allow-write",
+    "--allow-ffi",
+    p.main,
+    "backup",
+    p.source,
+    ...p.destinations,
+    ...extra,
+    "--json",
+  ],
+  captureStdout: true,
+}];
+
+/** The verified baseline every ratio is against. */
+export const BASELINE = "cp-sha256sum";
+
+export const CONTENDERS: readonly Contender[] = [
+  { id: "cp", label: "`cp -r`", verified: false, tools: ["cp"], steps: cp },
+  {
+    id: BASELINE,
+    label: "`cp -r` + `sha256sum -c`",
+    verified: true,
+    tools: ["cp", "sha256sum"],
+    steps: (p) => [...cp(p), ...sha256sumCheck(p)],
+  },
+  { id: "rsync", label: "`rsync -a`", verified: false, tools: ["rsync"], steps: rsync },
+  {
+    id: "rsync-sha256sum",
+    label: "`rsync -a` + `sha256sum -c`",
+    verified: true,
+    tools: ["rsync", "sha256sum"],
+    steps: (p) => [...rsync(p), ...sha256sumCheck(p)],
+  },
+  {
+    id: "rclone",
+    label: "`rclone copy --transfers 4` + `rclone check`",
+    verified: true,
+    tools: ["rclone"],
+    steps: (p) => [
+      ...p.destinations.map((d) => ({
+        program: "rclone",
+        args: ["copy", "--transfers", "4", p.source, d],
+      })),
+      ...p.destinations.map((d) => ({ program: "rclone", args: ["check", p.source, d] })),
+    ],
+  },
+  {
+    id: "fanout",
+    label: "`fanout backup`",
+    verified: true,
+    tools: [],
+    steps: (p) => fanout(p, []),
+  },
+  {
+    id: "fanout-no-verify",
+    label: "`fanout backup --no-verify`",
+    verified: false,
+    tools: [],
+    steps: (p) => fanout(p, ["--no-verify"]),
+  },
+];
+
+/** What fanout's `--json` summary says about each destination. */
+export interface FanoutDestination {
+  elapsedMs: number;
+  readBack: string;
+  status: string;
+}
+
+/** Reads the `summary` event, the last line of fanout's `--json` output. */
+export function fanoutSummary(stdout: string): FanoutDestination[] {
+  const summary = JSON.parse(stdout.trim().split("\n").at(-1) ?? "{}");
+  if (summary.type !== "summary") throw new Error("fanout printed no summary event");
+  return summary.destinations.map((
+    d: { elapsedMs: number; readBack: { source: string } | null; status: string },
+  ) => ({ elapsedMs: d.elapsedMs, readBack: d.readBack?.source ?? "none", status: d.status }));
+}

@@ -1,0 +1,94 @@
+/**
+ * How the benchmark measures one run: each command runs as its own process, under
+ * `/usr/bin/time -f %M` when that exists (its max RSS in KiB); the harness times the whole
+ * sequence of commands with `performance.now()`, then a final `sync`, and drops the page
+ * cache before each run when the machine lets it.
+ */
+import { path } from "../src/deps.ts";
+
+/** One command of a contender. */
+export interface Step {
+  program: string;
+  args: string[];
+  cwd?: string;
+  /** Keep stdout (fanout's --json events); otherwise it goes to /dev/null. */
+  captureStdout?: boolean;
+}
+
+export interface StepResult {
+  code: number;
+  stdout: string;
+  stderr: string;
+  /** Max RSS in KiB, or null without /usr/bin/time. */
+  maxRssKiB: number | null;
+}
+
+const TIME = "/usr/bin/time";
+
+/** The full path of `program` found on PATH, or null. */
+export async function findProgram(program: string): Promise<string | null> {
+  if (program.includes("/")) return await isFile(program) ? program : null;
+  for (const folder of (Deno.env.get("PATH") ?? "").split(":")) {
+    const candidate = path.join(folder || ".", program);
+    if (await isFile(candidate)) return candidate;
+  }
+  return null;
+}
+
+async function isFile(file: string): Promise<boolean> {
+  try {
+    return (await Deno.stat(file)).isFile;
+  } catch {
+    return false;
+  }
+}
+
+/** True when `/usr/bin/time` is there to measure max RSS. */
+export function canMeasureMemory(): Promise<boolean> {
+  return isFile(TIME);
+}
+
+/** Runs one step to its end, under `/usr/bin/time -f %M` when `measureMemory`. */
+export async function runStep(step: Step, measureMemory: boolean): Promise<StepResult> {
+  const rssFile = measureMemory ? await Deno.makeTempFile({ prefix: "fanout-bench-rss-" }) : null;
+  try {
+    const output = await new Deno.Command(rssFile ? TIME : step.program, {
+      args: rssFile ? ["-f", "%M", "-o", rssFile, step.program, ...step.args] : step.args,
+      cwd: step.cwd,
+      stdin: "null",
+      stdout: step.captureStdout ? "piped" : "null",
+      stderr: "piped",
+    }).output();
+    const decoder = new TextDecoder();
+    return {
+      code: output.code,
+      stdout: step.captureStdout ? decoder.decode(output.stdout) : "",
+      stderr: decoder.decode(output.stderr),
+      maxRssKiB: rssFile ? lastNumber(await Deno.readTextFile(rssFile)) : null,
+    };
+  } finally {
+    if (rssFile) await Deno.remove(rssFile);
+  }
+}
+
+/** The last line of /usr/bin/time's output ("Command exited with …" may come first). */
+function lastNumber(text: string): number | null {
+  const value = Number(text.trim().split("\n").at(-1));
+  return Number.isFinite(value) ? value : null;
+}
+
+/** Runs `sync`: writes every dirty page of the machine to disk. */
+export async function sync(): Promise<void> {
+  await new Deno.Command("sync", { stdin: "null", stdout: "null", stderr: "null" }).output();
+}
+
+/** `sync; echo 3 > /proc/sys/vm/drop_caches`; false when the cache could not be dropped. */
+export async function dropCaches(): Promise<boolean> {
+  await sync();
+  try {
+    await Deno.writeTextFile("/proc/sys/vm/drop_caches", "3\n");
+    return true;
+  } catch {
+    return false;
+  }
+}
