@@ -1,14 +1,20 @@
 /**
- * The queue of one destination: a heap of FileTasks and a fixed number of copy slots that
- * pull from it. Every destination receives every file, so there is no work to share across
- * destinations; inside one, all slots pull from the one heap, so no slot idles while work
- * waits. A failed task is retried after a growing pause and keeps its place in the order.
+ * The queue of one destination: a heap of FileTasks and copy slots that pull from it.
+ *
+ * Work sharing: every destination must receive every file, so there is no work to steal
+ * across destinations, and a destination's queue never waits for another's. Inside one
+ * destination all slots pull from the one heap, so no slot idles while work waits. The slot
+ * count can change while the queue drains (the ThroughputMonitor's recommendation): extra
+ * slots start at once, surplus slots stop after their current file.
+ *
+ * A failed task is retried after a growing pause and keeps its place in the order (its
+ * `addedAt` is unchanged).
  */
 import { type FileTask, scoresHigher } from "./file_task.ts";
 import { PriorityQueue } from "./priority_queue.ts";
 
 export interface QueueOptions {
-  /** Concurrent slots. */
+  /** Concurrent slots at the start. */
   slots: number;
   /** Extra attempts after a failure. */
   retries: number;
@@ -16,51 +22,102 @@ export interface QueueOptions {
   retryPauseMs: number;
   /** Whether an error is worth another attempt. */
   retryable: (error: unknown) => boolean;
+  /** Heap order; small files first by default. */
+  before?: (a: FileTask, b: FileTask) => boolean;
   /** Injected for tests. */
   sleep?: (ms: number) => Promise<void>;
 }
 
+type Work = (task: FileTask) => Promise<void>;
+type OnFailure = (task: FileTask, error: unknown) => void;
+
 const realSleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
 export class DestinationQueue {
-  #heap = new PriorityQueue<FileTask>(scoresHigher);
+  #heap: PriorityQueue<FileTask>;
+  #target: number;
+  /** Slot loops alive, including those pausing before a retry. */
+  #running = 0;
+  #draining: { work: Work; onFailure: OnFailure; resolve: () => void } | null = null;
 
-  constructor(private readonly options: QueueOptions) {}
+  constructor(private readonly options: QueueOptions) {
+    this.#heap = new PriorityQueue<FileTask>(options.before ?? scoresHigher);
+    this.#target = Math.max(1, options.slots);
+  }
 
   get pending(): number {
     return this.#heap.size;
+  }
+
+  /** The slot count the queue runs at (or will, once surplus slots finish their file). */
+  get slots(): number {
+    return this.#target;
+  }
+
+  /** Slots busy right now. */
+  get running(): number {
+    return this.#running;
   }
 
   push(task: FileTask): void {
     this.#heap.push(task);
   }
 
+  /** Changes the slot count; takes effect at once while draining. */
+  setSlots(slots: number): void {
+    this.#target = Math.max(1, slots);
+    this.#fill();
+  }
+
   /**
-   * Runs `work` on every queued task, `slots` at a time, until the queue is empty and no slot
-   * is busy. A task whose attempts are spent, or whose error is not retryable, goes to
-   * `onFailure` with its last error.
+   * Runs `work` on every queued task until the queue is empty and no slot is busy. A task
+   * whose attempts are spent, or whose error is not retryable, goes to `onFailure` with its
+   * last error.
    */
-  async drain(
-    work: (task: FileTask) => Promise<void>,
-    onFailure: (task: FileTask, error: unknown) => void,
-  ): Promise<void> {
-    const { slots, retries, retryPauseMs, retryable } = this.options;
+  drain(work: Work, onFailure: OnFailure): Promise<void> {
+    return new Promise<void>((resolve) => {
+      this.#draining = { work, onFailure, resolve };
+      this.#fill();
+      if (this.#running === 0) this.#finish();
+    });
+  }
+
+  #fill(): void {
+    if (!this.#draining) return;
+    while (this.#running < this.#target && this.#heap.size > 0) {
+      this.#running++;
+      this.#slot(this.#draining.work, this.#draining.onFailure);
+    }
+  }
+
+  async #slot(work: Work, onFailure: OnFailure): Promise<void> {
+    const { retries, retryPauseMs, retryable } = this.options;
     const sleep = this.options.sleep ?? realSleep;
-    const slot = async () => {
-      for (let task = this.#heap.pop(); task; task = this.#heap.pop()) {
-        task.attempts++;
-        try {
-          await work(task);
-        } catch (error) {
-          if (task.attempts <= retries && retryable(error)) {
-            await sleep(retryPauseMs * 2 ** (task.attempts - 1));
-            this.#heap.push(task);
-          } else {
-            onFailure(task, error);
-          }
+    for (;;) {
+      // A surplus slot stops between files; the decrement is synchronous so two slots
+      // never both see the surplus.
+      const task = this.#running > this.#target ? undefined : this.#heap.pop();
+      if (!task) break;
+      task.attempts++;
+      try {
+        await work(task);
+      } catch (error) {
+        if (task.attempts <= retries && retryable(error)) {
+          await sleep(retryPauseMs * 2 ** (task.attempts - 1));
+          this.#heap.push(task);
+          this.#fill();
+        } else {
+          onFailure(task, error);
         }
       }
-    };
-    await Promise.all(Array.from({ length: Math.max(1, slots) }, slot));
+    }
+    this.#running--;
+    if (this.#running === 0) this.#finish();
+  }
+
+  #finish(): void {
+    const draining = this.#draining;
+    this.#draining = null;
+    draining?.resolve();
   }
 }

@@ -1,12 +1,19 @@
 /**
  * A FileTask is one file to copy to one destination, ordered in that destination's heap by
- * its score: priority first, then small files (quick wins), then time waiting (fairness).
+ * its score: priority first (1000 per level), then the base order (small files first by
+ * default, for quick wins), then time waiting (one point per 10 s, so big files are never
+ * starved).
  */
 import type { SourceFile } from "../coordinator/messages.ts";
 
 export type TaskPriority = "low" | "normal" | "high" | "critical";
 
-const PRIORITY_LEVEL: Record<TaskPriority, number> = { low: 0, normal: 1, high: 2, critical: 3 };
+export const PRIORITIES: readonly TaskPriority[] = ["low", "normal", "high", "critical"];
+
+/** The base order among files of the same priority. */
+export type TaskOrder = "small-first" | "large-first" | "path";
+
+export const ORDERS: readonly TaskOrder[] = ["small-first", "large-first", "path"];
 
 export interface FileTask {
   /** Native path of the source file. */
@@ -24,25 +31,40 @@ export interface FileTask {
   verifiedAt?: string;
 }
 
+/** Points for size: small-first gives 100 / max(1, MB), large-first its mirror, path none. */
+function sizeScore(size: number, order: TaskOrder): number {
+  const small = 100 / Math.max(1, size / 1_000_000);
+  if (order === "small-first") return small;
+  if (order === "large-first") return 100 - small;
+  return 0;
+}
+
 /**
- * The score at time `now`: 1000 per priority level, plus 100 / max(1, size in MB), plus one
- * point per 10 s waited.
+ * The score at time `now`: 1000 per priority level, plus the size points of `order`, plus
+ * one point per 10 s waited.
  */
-export function taskScore(task: FileTask, now: number): number {
-  const sizeMb = task.file.size / 1_000_000;
-  return PRIORITY_LEVEL[task.priority] * 1000 + 100 / Math.max(1, sizeMb) +
+export function taskScore(task: FileTask, now: number, order: TaskOrder = "small-first"): number {
+  return PRIORITIES.indexOf(task.priority) * 1000 + sizeScore(task.file.size, order) +
     (now - task.addedAt) / 10_000;
 }
 
 /**
- * Heap order: higher score first; on a tie (files under 1 MB score alike) the smaller file,
- * then the path. Every task ages at the same rate, so comparing at any common time gives the
- * same answer: the heap never needs re-sorting as time passes.
+ * The heap order for `order`: higher score first; on a tie (files under 1 MB score alike)
+ * the smaller file (the larger for large-first), then the path. Every task ages at the same
+ * rate, so comparing at any common time gives the same answer: the heap never needs
+ * re-sorting as time passes.
  */
-export function scoresHigher(a: FileTask, b: FileTask): boolean {
-  const now = Math.max(a.addedAt, b.addedAt);
-  const difference = taskScore(a, now) - taskScore(b, now);
-  if (difference !== 0) return difference > 0;
-  if (a.file.size !== b.file.size) return a.file.size < b.file.size;
-  return a.file.path < b.file.path;
+export function taskOrder(order: TaskOrder): (a: FileTask, b: FileTask) => boolean {
+  return (a, b) => {
+    const now = Math.max(a.addedAt, b.addedAt);
+    const difference = taskScore(a, now, order) - taskScore(b, now, order);
+    if (difference !== 0) return difference > 0;
+    if (order !== "path" && a.file.size !== b.file.size) {
+      return order === "small-first" ? a.file.size < b.file.size : a.file.size > b.file.size;
+    }
+    return a.file.path < b.file.path;
+  };
 }
+
+/** The default heap order: small files first. */
+export const scoresHigher: (a: FileTask, b: FileTask) => boolean = taskOrder("small-first");
