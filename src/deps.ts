@@ -11,3 +11,5 @@ export {
 export { createHash, type Hash } from "node:crypto";
 export { statfs } from "node:fs/promises";
 export { default as path } from "node:path";
+// @ts-types="npm:@types/picomatch@4.0.3"
+export { default as picomatch } from "npm:picomatch@4.0.7";

@@ -1,7 +1,18 @@
 /** `fanout backup <source> <destination...>` */
-import { Command } from "../deps.ts";
+import { Command, Option } from "../deps.ts";
 import { BackupCoordinator } from "../coordinator/coordinator.ts";
-import { rendererFor, wholeNumber } from "./options.ts";
+import type { PriorityRule } from "../coordinator/messages.ts";
+import { ORDERS, PRIORITIES } from "../queue/file_task.ts";
+import {
+  type DestinationLimit,
+  destinationRates,
+  parseDestinationLimit,
+  parsePriority,
+  parseRate,
+  rendererFor,
+  wholeNumber,
+  workerCount,
+} from "./options.ts";
 
 /** Pause before the first retry of a file; it doubles on each further one. */
 const RETRY_PAUSE_MS = 500;
@@ -15,7 +26,12 @@ export function backupCommand(setExitCode: (code: number) => void) {
     )
     .argument("<source>", "folder to back up")
     .argument("<destination...>", "folders to back up into (created if their parent exists)")
-    .option("--workers <n>", "concurrent copies per destination", wholeNumber(1, 64), 4)
+    .option(
+      "--workers <auto|n>",
+      "concurrent copies per destination; auto adapts 1..8 to measured throughput",
+      workerCount,
+      "auto" as const,
+    )
     .option(
       "--retries <n>",
       "extra attempts for a file that fails to copy or verify",
@@ -23,6 +39,28 @@ export function backupCommand(setExitCode: (code: number) => void) {
       3,
     )
     .option("--no-verify", "skip reading the copies back (they are still hashed from the source)")
+    .addOption(
+      new Option("--order <order>", "which files go first, within a priority")
+        .choices(ORDERS)
+        .default("small-first" as const),
+    )
+    .option(
+      "--priority <glob=level>",
+      `copy matching files earlier or later (level: ${PRIORITIES.join(", ")}); repeatable`,
+      (value: string, rules: PriorityRule[]) => [...rules, parsePriority(value)],
+      [] as PriorityRule[],
+    )
+    .option(
+      "--bwlimit <rate>",
+      "limit every destination to RATE bytes/s (e.g. 24MiB/s, 500K)",
+      parseRate,
+    )
+    .option(
+      "--limit <dest=rate>",
+      "limit one destination (its path as given, or its position from 1); repeatable",
+      (value: string, limits: DestinationLimit[]) => [...limits, parseDestinationLimit(value)],
+      [] as DestinationLimit[],
+    )
     .option("--json", "write NDJSON events to stdout instead of text to stderr")
     .action(async (source, destinations, options) => {
       const coordinator = new BackupCoordinator({
@@ -32,6 +70,9 @@ export function backupCommand(setExitCode: (code: number) => void) {
         retries: options.retries,
         retryPauseMs: RETRY_PAUSE_MS,
         verify: options.verify,
+        order: options.order,
+        priorities: options.priority,
+        limits: destinationRates(destinations, options.bwlimit ?? null, options.limit),
       }, rendererFor(options));
       setExitCode((await coordinator.run()).exitCode);
     });

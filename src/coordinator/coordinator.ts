@@ -8,7 +8,15 @@ import { ExitCode } from "../errors.ts";
 import { readManifest, writeRecords } from "../verify/manifest.ts";
 import type { BackupSummary, DestinationSummary, EventSink, FailedFile } from "./events.ts";
 import { checkLayout } from "./layout.ts";
-import type { DestinationJob, FileResult, FromWorker, ReadBack, ToWorker } from "./messages.ts";
+import type {
+  DestinationJob,
+  FileResult,
+  FromWorker,
+  PriorityRule,
+  ReadBack,
+  ToWorker,
+} from "./messages.ts";
+import type { TaskOrder } from "../queue/file_task.ts";
 import { scanSource, type SourceTree } from "./scan.ts";
 import { SourceConsistency } from "./source_consistency.ts";
 
@@ -16,10 +24,15 @@ export interface BackupSettings {
   source: string;
   /** Destinations as the user gave them; events and the summary name them so. */
   destinations: string[];
-  workers: number;
+  /** Slots per destination, or "auto". */
+  workers: number | "auto";
   retries: number;
   retryPauseMs: number;
   verify: boolean;
+  order: TaskOrder;
+  priorities: PriorityRule[];
+  /** Bytes per second for each destination (same order as `destinations`); null: no limit. */
+  limits: (number | null)[];
 }
 
 const SOURCE_CHANGED = "source changed during the run: destinations read different bytes";
@@ -130,8 +143,8 @@ export class BackupCoordinator {
     );
     this.#tallies = tallies;
     await Promise.all(
-      tallies.map((tally) =>
-        this.#runWorker(tally, this.#job(tally.root, layout.source, tree), consistency, start)
+      tallies.map((tally, i) =>
+        this.#runWorker(tally, this.#job(i, tally.root, layout.source, tree), consistency, start)
       ),
     );
     await this.#amendRecords(tallies);
@@ -154,14 +167,17 @@ export class BackupCoordinator {
     return summary;
   }
 
-  #job(destination: string, source: string, tree: SourceTree): DestinationJob {
-    const { workers, retries, retryPauseMs, verify } = this.settings;
+  #job(index: number, destination: string, source: string, tree: SourceTree): DestinationJob {
+    const { workers, retries, retryPauseMs, verify, order, priorities, limits } = this.settings;
     return {
       destination,
       source,
       files: tree.files,
       folders: tree.folders,
       workers,
+      bwlimit: limits[index] ?? null,
+      order,
+      priorities,
       retries,
       retryPauseMs,
       verify,
@@ -204,6 +220,11 @@ export class BackupCoordinator {
           case "file":
             this.#onFile(tally, message.result, consistency);
             break;
+          case "workers": {
+            const { type, ...change } = message;
+            this.emit({ type, destination, ...change });
+            break;
+          }
           case "warning":
             this.emit({
               type: "warning",

@@ -2,7 +2,7 @@
  * The events a run reports, as plain data. The renderers in src/ui turn them into text
  * or NDJSON (`--json`); that NDJSON is a contract: add fields, never rename.
  */
-import type { FileStatus, Phase, ReadBack } from "./messages.ts";
+import type { FileStatus, Phase, ReadBack, WorkersChange } from "./messages.ts";
 
 export interface PhaseEvent {
   type: "phase";
@@ -25,6 +25,12 @@ export interface FileEvent {
   sha256?: string;
   attempts?: number;
   error?: string;
+}
+
+/** The ThroughputMonitor changed a destination's slot count (with --workers auto). */
+export interface WorkersEvent extends WorkersChange {
+  type: "workers";
+  destination: string;
 }
 
 export interface WarningEvent {
@@ -98,6 +104,7 @@ export interface VerifySummary {
 export type RunEvent =
   | PhaseEvent
   | FileEvent
+  | WorkersEvent
   | WarningEvent
   | ErrorEvent
   | BackupSummary

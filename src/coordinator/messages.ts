@@ -1,3 +1,5 @@
+import type { TaskOrder, TaskPriority } from "../queue/file_task.ts";
+
 /**
  * The messages between the coordinator (main thread) and a destination worker: one
  * discriminated union each way. Adding a message means adding a case here; the compiler
@@ -12,6 +14,12 @@ export interface SourceFile {
   mode: number | null;
 }
 
+/** Files whose path matches `pattern` (a glob) get `priority`; the last matching rule wins. */
+export interface PriorityRule {
+  pattern: string;
+  priority: TaskPriority;
+}
+
 /** What one destination must do, sent once when its worker starts. */
 export interface DestinationJob {
   /** Absolute destination root, as resolved by the layout check. */
@@ -22,8 +30,13 @@ export interface DestinationJob {
   files: SourceFile[];
   /** Every folder of the source tree, relative and "/"-separated, parents first. */
   folders: string[];
-  /** Concurrent copy slots. */
-  workers: number;
+  /** Concurrent copy slots, or "auto" to let the ThroughputMonitor choose within 1..8. */
+  workers: number | "auto";
+  /** Bytes per second this destination may write and read back; null for no limit. */
+  bwlimit: number | null;
+  /** Base order of the queue. */
+  order: TaskOrder;
+  priorities: PriorityRule[];
   /** Extra attempts after a failed copy or verify of a file. */
   retries: number;
   /** Pause before the first retry; it doubles on each further one. */
@@ -59,6 +72,15 @@ export interface FileResult {
   error?: string;
 }
 
+/** A change of a destination's slot count by the ThroughputMonitor. */
+export interface WorkersChange {
+  workers: number;
+  previous: number;
+  /** The measured rate at `previous` slots behind the decision. */
+  bytesPerSecond: number;
+  reason: string;
+}
+
 export type ToWorker = { type: "start"; job: DestinationJob };
 
 export type FromWorker =
@@ -66,6 +88,7 @@ export type FromWorker =
   | { type: "phase"; phase: Phase; state: "start" | "end"; files?: number; bytes?: number }
   | { type: "file"; result: FileResult }
   | { type: "warning"; message: string; path?: string }
+  | ({ type: "workers" } & WorkersChange)
   /** Something other than a file failed (a folder could not be created): the run fails. */
   | { type: "error"; message: string; path?: string }
   /** The destination finished; its records are written. */

@@ -16,7 +16,8 @@ export interface CopyResult {
 }
 
 /**
- * Copies `sourcePath` (as scanned in `file`) to `target`, using `buffer` for every chunk.
+ * Copies `sourcePath` (as scanned in `file`) to `target`, using `buffer` for every chunk;
+ * `pace` is awaited before each chunk is written (bandwidth limit, throughput count).
  * Throws SourceChangedError if the source's size or mtime differs from the scan afterwards.
  *
  * @example
@@ -27,6 +28,7 @@ export async function copyFile(
   file: SourceFile,
   target: string,
   buffer: Uint8Array,
+  pace?: (bytes: number) => Promise<void>,
 ): Promise<CopyResult> {
   const temp = tempPathFor(target);
   try {
@@ -37,6 +39,7 @@ export async function copyFile(
     for (let n = await source.read(buffer); n !== null; n = await source.read(buffer)) {
       const chunk = buffer.subarray(0, n);
       hasher.update(chunk);
+      await pace?.(n);
       for (let written = 0; written < n;) written += await out.write(chunk.subarray(written));
       bytes += n;
     }

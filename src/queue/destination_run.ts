@@ -15,7 +15,10 @@ import { openCacheDropper } from "../verify/cache_drop.ts";
 import { CHUNK_SIZE, hashFile } from "../verify/hashers.ts";
 import { type ManifestEntry, readManifest, writeRecords } from "../verify/manifest.ts";
 import { DestinationQueue } from "./destination_queue.ts";
-import type { FileTask } from "./file_task.ts";
+import { type FileTask, taskOrder } from "./file_task.ts";
+import { priorityMatcher } from "./priority_rules.ts";
+import { RateLimiter } from "./rate_limiter.ts";
+import { ThroughputMonitor } from "./throughput_monitor.ts";
 
 type Post = (message: FromWorker) => void;
 
@@ -40,7 +43,7 @@ export async function runDestination(job: DestinationJob, post: Post): Promise<v
     post({ type: "file", result: { path: rel, size, status: "skipped", sha256, attempts: 0 } });
   }
 
-  const run = new DestinationRun(job, post, touched);
+  using run = new DestinationRun(job, post, touched);
   post({ type: "phase", phase: "copy", state: "start" });
   await run.createFolders();
   const copied = await run.copy(plan.copy);
@@ -83,18 +86,57 @@ async function createFolder(folder: string): Promise<boolean> {
   }
 }
 
+/** Slot count a destination starts with under --workers auto. */
+const AUTO_START_SLOTS = 4;
+/** How often the ThroughputMonitor is asked for a slot count. */
+const MONITOR_INTERVAL_MS = 500;
+
 /** The copy and verify state of one destination's run. */
-class DestinationRun {
+class DestinationRun implements Disposable {
   #buffers: Uint8Array[] = [];
   /** Files copied this run, for `attempts` in results. */
   #copies = new Map<FileTask, number>();
+  #monitor = new ThroughputMonitor({ now: () => performance.now() });
+  #limiter: RateLimiter | null;
+  #slots: number;
+  /** The queue draining now (copy, then verify), whose slot count the monitor steers. */
+  #active: DestinationQueue | null = null;
+  #timer: ReturnType<typeof setInterval> | undefined;
 
   constructor(
     private readonly job: DestinationJob,
     private readonly post: Post,
     /** Folders whose entries changed and must be fsynced. */
     private readonly touched: Set<string>,
-  ) {}
+  ) {
+    this.#limiter = job.bwlimit === null ? null : new RateLimiter({ rate: job.bwlimit });
+    this.#slots = job.workers === "auto" ? AUTO_START_SLOTS : job.workers;
+    if (job.workers === "auto") {
+      this.#timer = setInterval(() => this.#adaptSlots(), MONITOR_INTERVAL_MS);
+    }
+  }
+
+  [Symbol.dispose](): void {
+    clearInterval(this.#timer);
+  }
+
+  /** Follows the monitor's recommendation, and says so. */
+  #adaptSlots(): void {
+    const queue = this.#active;
+    if (!queue) return;
+    const decision = this.#monitor.recommend(queue.slots, queue.pending > 0);
+    if (!decision) return;
+    this.#slots = decision.slots;
+    queue.setSlots(decision.slots);
+    const { slots: workers, previous, bytesPerSecond, reason } = decision;
+    this.post({ type: "workers", workers, previous, bytesPerSecond, reason });
+  }
+
+  /** Every chunk written or read back passes here: the bandwidth limit, then the count. */
+  #pace = async (bytes: number): Promise<void> => {
+    if (this.#limiter) await this.#limiter.take(bytes);
+    this.#monitor.record(bytes);
+  };
 
   /** Creates every source folder, parents first, empty ones too. */
   async createFolders(): Promise<void> {
@@ -112,9 +154,10 @@ class DestinationRun {
   async copy(files: DestinationJob["files"]): Promise<FileTask[]> {
     const queue = this.#queue();
     const addedAt = Date.now();
+    const priorityOf = priorityMatcher(this.job.priorities);
     for (const file of files) {
       const sourcePath = toNative(this.job.source, file.path);
-      queue.push({ sourcePath, file, priority: "normal", addedAt, attempts: 0 });
+      queue.push({ sourcePath, file, priority: priorityOf(file.path), addedAt, attempts: 0 });
     }
     const copied: FileTask[] = [];
     await queue.drain(async (task) => {
@@ -164,7 +207,9 @@ class DestinationRun {
           reason: "the page cache could not be dropped for some files",
         };
       }
-      const { sha256, bytes } = await this.#withBuffer((buffer) => hashFile(target, buffer));
+      const { sha256, bytes } = await this.#withBuffer((buffer) =>
+        hashFile(target, buffer, this.#pace)
+      );
       if (bytes !== task.file.size || sha256 !== task.sha256) {
         throw new VerifyMismatchError(
           `the copy read back does not match the source (${bytes} bytes, sha256 ${sha256})`,
@@ -186,7 +231,7 @@ class DestinationRun {
     this.#copies.set(task, (this.#copies.get(task) ?? 0) + 1);
     const target = toNative(this.job.destination, task.file.path);
     const { sha256 } = await this.#withBuffer((buffer) =>
-      copyFile(task.sourcePath, task.file, target, buffer)
+      copyFile(task.sourcePath, task.file, target, buffer, this.#pace)
     );
     task.sha256 = sha256;
     this.touched.add(path.dirname(target));
@@ -208,12 +253,14 @@ class DestinationRun {
   }
 
   #queue(): DestinationQueue {
-    return new DestinationQueue({
-      slots: this.job.workers,
+    this.#active = new DestinationQueue({
+      slots: this.#slots,
       retries: this.job.retries,
       retryPauseMs: this.job.retryPauseMs,
       retryable: (error) => !(error instanceof SourceChangedError),
+      before: taskOrder(this.job.order),
     });
+    return this.#active;
   }
 
   /** Lends a chunk buffer; at most one per busy slot ever exists. */

@@ -20,7 +20,7 @@ export function sha256Hasher(): Hasher {
 export const CHUNK_SIZE = 1 << 20;
 
 /**
- * Hashes a file by streaming it through `buffer`.
+ * Hashes a file by streaming it through `buffer`; `pace` is awaited after each chunk.
  *
  * @example
  * const { sha256, bytes } = await hashFile("/dest/a.jpg", new Uint8Array(CHUNK_SIZE));
@@ -28,6 +28,7 @@ export const CHUNK_SIZE = 1 << 20;
 export async function hashFile(
   file: string,
   buffer: Uint8Array,
+  pace?: (bytes: number) => Promise<void>,
 ): Promise<{ sha256: string; bytes: number }> {
   const hasher = sha256Hasher();
   let bytes = 0;
@@ -35,6 +36,7 @@ export async function hashFile(
   for (let n = await handle.read(buffer); n !== null; n = await handle.read(buffer)) {
     hasher.update(buffer.subarray(0, n));
     bytes += n;
+    await pace?.(n);
   }
   return { sha256: hasher.digest(), bytes };
 }
