@@ -16,20 +16,54 @@ export interface Run {
   stderr: string;
 }
 
-/** Runs `deno run <permissions> main.ts ...args` and waits for it. */
-export async function runFanout(args: string[], options: { cwd?: string } = {}): Promise<Run> {
-  const output = await new Deno.Command(Deno.execPath(), {
-    args: ["run", "--quiet", ...FANOUT_PERMISSIONS, MAIN, ...args],
+interface FanoutOptions {
+  cwd?: string;
+  /** Deno permission flags; the README's by default. */
+  permissions?: string[];
+}
+
+/** The `deno run` arguments that start fanout with `args`. */
+export function fanoutArgs(args: string[], permissions = FANOUT_PERMISSIONS): string[] {
+  return ["run", "--quiet", ...permissions, MAIN, ...args];
+}
+
+function fanoutCommand(args: string[], options: FanoutOptions, pipe: boolean): Deno.Command {
+  return new Deno.Command(Deno.execPath(), {
+    args: fanoutArgs(args, options.permissions),
     cwd: options.cwd,
     stdin: "null",
+    stdout: "piped",
+    stderr: pipe ? "piped" : "null",
     env: { NO_COLOR: "1" },
-  }).output();
+  });
+}
+
+/** Runs `deno run <permissions> main.ts ...args` and waits for it. */
+export async function runFanout(args: string[], options: FanoutOptions = {}): Promise<Run> {
+  const output = await fanoutCommand(args, options, true).output();
   const decoder = new TextDecoder();
   return {
     code: output.code,
     stdout: decoder.decode(output.stdout),
     stderr: decoder.decode(output.stderr),
   };
+}
+
+/** Starts fanout with `--json` among `args`; its stdout is read with `jsonEvents`. */
+export function spawnFanout(args: string[], options: FanoutOptions = {}): Deno.ChildProcess {
+  return fanoutCommand(args, options, true).spawn();
+}
+
+/** The events of a running `--json` child, each as soon as its line is complete. */
+// deno-lint-ignore no-explicit-any
+export async function* jsonEvents(child: Deno.ChildProcess): AsyncGenerator<any> {
+  let pending = "";
+  for await (const chunk of child.stdout.pipeThrough(new TextDecoderStream())) {
+    pending += chunk;
+    const lines = pending.split("\n");
+    pending = lines.pop()!;
+    for (const line of lines) yield JSON.parse(line);
+  }
 }
 
 /** Parses the NDJSON stdout of a `--json` run; every line must be a JSON object. */

@@ -5,7 +5,7 @@
  */
 import { assert } from "../deps.ts";
 import { path } from "../../src/deps.ts";
-import { events, FANOUT_PERMISSIONS, REPO, runFanout, sh, testFolder } from "../helpers.ts";
+import { events, jsonEvents, runFanout, sh, spawnFanout, testFolder } from "../helpers.ts";
 
 Deno.test("a file that cannot be written is retried, then failed for that destination only", async () => {
   await using folder = await testFolder();
@@ -61,43 +61,17 @@ Deno.test("a source file modified while it is copied is failed with 'source chan
   await Deno.writeTextFile(path.join(source, "note.txt"), "unchanged");
   const destination = path.join(folder.path, "dest");
 
-  const child = new Deno.Command(Deno.execPath(), {
-    args: [
-      "run",
-      "--quiet",
-      ...FANOUT_PERMISSIONS,
-      path.join(REPO, "main.ts"),
-      "backup",
-      "--json",
-      "--no-verify",
-      source,
-      destination,
-    ],
-    stdout: "piped",
-    stderr: "null",
-  }).spawn();
-  const lines: string[] = [];
-  let pending = "";
-  let touched = false;
-  for await (const chunk of child.stdout.pipeThrough(new TextDecoderStream())) {
-    pending += chunk;
-    const complete = pending.split("\n");
-    pending = complete.pop()!;
-    for (const line of complete) {
-      lines.push(line);
-      const event = JSON.parse(line);
-      if (
-        !touched && event.type === "phase" && event.phase === "analyze" && event.state === "end"
-      ) {
-        // The scan is done: change the file before the worker has finished reading it.
-        await Deno.utime(big, new Date(), new Date(Date.now() + 60_000));
-        touched = true;
-      }
+  const child = spawnFanout(["backup", "--json", "--no-verify", source, destination]);
+  // deno-lint-ignore no-explicit-any
+  const all: any[] = [];
+  for await (const event of jsonEvents(child)) {
+    all.push(event);
+    if (event.type === "phase" && event.phase === "analyze" && event.state === "end") {
+      // The scan is done: change the file before the worker has finished reading it.
+      await Deno.utime(big, new Date(), new Date(Date.now() + 60_000));
     }
   }
-  const status = await child.status;
-  assert.equal(status.code, 1);
-  const all = lines.map((line) => JSON.parse(line));
+  assert.equal((await child.status).code, 1);
   const clip = all.find((e) => e.type === "file" && e.path === "clip.mov");
   assert.equal(clip.status, "failed");
   assert.match(clip.error, /source changed/);
@@ -114,24 +88,9 @@ Deno.test("Ctrl-C exits 130 and leaves no partial file under its final name", as
   await Deno.mkdir(source);
   assert.equal((await sh("truncate", ["-s", "512M", path.join(source, "clip.mov")])).code, 0);
   const destination = path.join(folder.path, "dest");
-  const child = new Deno.Command(Deno.execPath(), {
-    args: [
-      "run",
-      "--quiet",
-      ...FANOUT_PERMISSIONS,
-      path.join(REPO, "main.ts"),
-      "backup",
-      "--json",
-      source,
-      destination,
-    ],
-    stdout: "piped",
-    stderr: "piped",
-  }).spawn();
-  let pending = "";
-  for await (const chunk of child.stdout.pipeThrough(new TextDecoderStream())) {
-    pending += chunk;
-    if (pending.includes('"phase":"copy","state":"start"')) {
+  const child = spawnFanout(["backup", "--json", source, destination]);
+  for await (const event of jsonEvents(child)) {
+    if (event.type === "phase" && event.phase === "copy" && event.state === "start") {
       child.kill("SIGINT");
       break;
     }

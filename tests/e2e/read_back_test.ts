@@ -6,20 +6,19 @@
  */
 import { assert } from "../deps.ts";
 import { path } from "../../src/deps.ts";
-import { FANOUT_PERMISSIONS, REPO, testFolder, writeRandomFile } from "../helpers.ts";
+import {
+  FANOUT_PERMISSIONS,
+  fanoutArgs,
+  runFanout,
+  testFolder,
+  writeRandomFile,
+} from "../helpers.ts";
 
 const DATA = 48 * 1024 * 1024;
 
 /** Runs fanout under a shell and returns the storage bytes read by it and its children. */
 async function readBytesOf(args: string[], permissions = FANOUT_PERMISSIONS) {
-  const command = [
-    Deno.execPath(),
-    "run",
-    "--quiet",
-    ...permissions,
-    path.join(REPO, "main.ts"),
-    ...args,
-  ]
+  const command = [Deno.execPath(), ...fanoutArgs(args, permissions)]
     .map((word) => `'${word.replaceAll("'", "'\\''")}'`).join(" ");
   const output = await new Deno.Command("sh", {
     args: ["-c", `${command} >/dev/null; code=$?; grep '^read_bytes' /proc/$$/io; exit $code`],
@@ -62,20 +61,10 @@ Deno.test("without --allow-ffi the output says the check read from the page cach
   await using folder = await testFolder();
   const source = path.join(folder.path, "card");
   await writeRandomFile(path.join(source, "a.bin"), 1000);
-  const output = await new Deno.Command(Deno.execPath(), {
-    args: [
-      "run",
-      "--quiet",
-      "--allow-read",
-      "--allow-write",
-      path.join(REPO, "main.ts"),
-      "backup",
-      source,
-      path.join(folder.path, "d"),
-    ],
-  }).output();
-  const stderr = new TextDecoder().decode(output.stderr);
-  assert.equal(output.code, 0, stderr);
-  assert.match(stderr, /page cache, not the disk: --allow-ffi was not granted/);
-  assert.doesNotMatch(stderr, /read back from disk/);
+  const run = await runFanout(["backup", source, path.join(folder.path, "d")], {
+    permissions: ["--allow-read", "--allow-write"],
+  });
+  assert.equal(run.code, 0, run.stderr);
+  assert.match(run.stderr, /page cache, not the disk: --allow-ffi was not granted/);
+  assert.doesNotMatch(run.stderr, /read back from disk/);
 });
