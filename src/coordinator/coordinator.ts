@@ -18,6 +18,7 @@ import type {
 } from "./messages.ts";
 import type { TaskOrder } from "../queue/file_task.ts";
 import { scanSource, type SourceTree } from "./scan.ts";
+import { ProgressAggregator } from "./progress.ts";
 import { SourceConsistency } from "./source_consistency.ts";
 
 export interface BackupSettings {
@@ -108,6 +109,7 @@ class DestinationTally {
 
 export class BackupCoordinator {
   #tallies: DestinationTally[] = [];
+  #progress = new ProgressAggregator([]);
 
   constructor(
     private readonly settings: BackupSettings,
@@ -142,9 +144,10 @@ export class BackupCoordinator {
       new DestinationTally(settings.destinations[i], root)
     );
     this.#tallies = tallies;
+    this.#progress = new ProgressAggregator(settings.destinations, this.now);
     await Promise.all(
       tallies.map((tally, i) =>
-        this.#runWorker(tally, this.#job(i, tally.root, layout.source, tree), consistency, start)
+        this.#runWorker(i, this.#job(i, tally.root, layout.source, tree), consistency, start)
       ),
     );
     await this.#amendRecords(tallies);
@@ -186,11 +189,12 @@ export class BackupCoordinator {
 
   /** Starts one destination's worker and settles when it is done or has failed. */
   #runWorker(
-    tally: DestinationTally,
+    index: number,
     job: DestinationJob,
     consistency: SourceConsistency,
     start: number,
   ): Promise<void> {
+    const tally = this.#tallies[index];
     const destination = tally.name;
     const worker = new Worker(new URL("../queue/destination_worker.ts", import.meta.url), {
       type: "module",
@@ -202,6 +206,9 @@ export class BackupCoordinator {
           tally.error = error;
           this.emit({ type: "error", destination, message: `${destination}: ${error}` });
         }
+        this.#progress.finish(index, tally.summary().status);
+        const progress = this.#progress.progress(index);
+        if (progress) this.emit({ type: "progress", ...progress });
         worker.terminate();
         resolve();
       };
@@ -219,6 +226,10 @@ export class BackupCoordinator {
           }
           case "file":
             this.#onFile(tally, message.result, consistency);
+            break;
+          case "stats":
+            this.#progress.update(index, message.stats);
+            this.emit({ type: "progress", ...this.#progress.progress(index)! });
             break;
           case "workers": {
             const { type, ...change } = message;

@@ -3,6 +3,7 @@
  * or NDJSON (`--json`); that NDJSON is a contract: add fields, never rename.
  */
 import type { FileStatus, Phase, ReadBack, WorkersChange } from "./messages.ts";
+import type { DestinationProgress } from "./progress.ts";
 
 export interface PhaseEvent {
   type: "phase";
@@ -25,6 +26,11 @@ export interface FileEvent {
   sha256?: string;
   attempts?: number;
   error?: string;
+}
+
+/** One destination's progress, at most 4 times a second (`--json` prints one a second). */
+export interface ProgressEvent extends DestinationProgress {
+  type: "progress";
 }
 
 /** The ThroughputMonitor changed a destination's slot count (with --workers auto). */
@@ -104,6 +110,7 @@ export interface VerifySummary {
 export type RunEvent =
   | PhaseEvent
   | FileEvent
+  | ProgressEvent
   | WorkersEvent
   | WarningEvent
   | ErrorEvent

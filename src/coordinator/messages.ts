@@ -81,6 +81,27 @@ export interface WorkersChange {
   reason: string;
 }
 
+/** One destination's progress, sent by its worker at most 4 times a second. */
+export interface DestinationStats {
+  /** The phase running now. */
+  phase: Phase;
+  /** Files finished: verified, copied (with --no-verify), skipped or failed. */
+  filesDone: number;
+  filesTotal: number;
+  /** Bytes of work done: written, then read back when verifying. */
+  bytesDone: number;
+  /** Bytes to copy, twice when verifying. */
+  bytesTotal: number;
+  /** Over the last few seconds. */
+  bytesPerSecond: number;
+  /** Copy slots running. */
+  workers: number;
+  /** Retries so far. */
+  retries: number;
+  /** Files and folders that failed so far. */
+  failures: number;
+}
+
 export type ToWorker = { type: "start"; job: DestinationJob };
 
 export type FromWorker =
@@ -89,6 +110,7 @@ export type FromWorker =
   | { type: "file"; result: FileResult }
   | { type: "warning"; message: string; path?: string }
   | ({ type: "workers" } & WorkersChange)
+  | { type: "stats"; stats: DestinationStats }
   /** Something other than a file failed (a folder could not be created): the run fails. */
   | { type: "error"; message: string; path?: string }
   /** The destination finished; its records are written. */

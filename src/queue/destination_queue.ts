@@ -24,6 +24,8 @@ export interface QueueOptions {
   retryable: (error: unknown) => boolean;
   /** Heap order; small files first by default. */
   before?: (a: FileTask, b: FileTask) => boolean;
+  /** Told of each retry, before its pause. */
+  onRetry?: (task: FileTask, error: unknown) => void;
   /** Injected for tests. */
   sleep?: (ms: number) => Promise<void>;
 }
@@ -103,6 +105,7 @@ export class DestinationQueue {
         await work(task);
       } catch (error) {
         if (task.attempts <= retries && retryable(error)) {
+          this.options.onRetry?.(task, error);
           await sleep(retryPauseMs * 2 ** (task.attempts - 1));
           this.#heap.push(task);
           this.#fill();

@@ -6,7 +6,7 @@
  */
 import { path } from "../deps.ts";
 import { describeError, SourceChangedError, VerifyMismatchError } from "../errors.ts";
-import type { DestinationJob, FromWorker, ReadBack } from "../coordinator/messages.ts";
+import type { DestinationJob, FileResult, FromWorker, ReadBack } from "../coordinator/messages.ts";
 import { holds, planDestination } from "../coordinator/plan.ts";
 import { copyFile } from "../copy/copy_strategy.ts";
 import { fsyncFolder } from "../copy/durable.ts";
@@ -15,6 +15,7 @@ import { openCacheDropper } from "../verify/cache_drop.ts";
 import { CHUNK_SIZE, hashFile } from "../verify/hashers.ts";
 import { type ManifestEntry, readManifest, writeRecords } from "../verify/manifest.ts";
 import { DestinationQueue } from "./destination_queue.ts";
+import { StatsReporter } from "./destination_stats.ts";
 import { type FileTask, taskOrder } from "./file_task.ts";
 import { priorityMatcher } from "./priority_rules.ts";
 import { RateLimiter } from "./rate_limiter.ts";
@@ -24,52 +25,8 @@ type Post = (message: FromWorker) => void;
 
 /** Runs one destination's job to the end. Throws only on a bug; failures are posted. */
 export async function runDestination(job: DestinationJob, post: Post): Promise<void> {
-  const root = job.destination;
-  post({ type: "phase", phase: "manifest", state: "start" });
-  const touched = new Set<string>();
-  let records: Map<string, ManifestEntry>;
-  try {
-    if (await createFolder(root)) touched.add(path.dirname(root));
-    records = await readManifest(root);
-  } catch (error) {
-    post({ type: "failed", message: describeError(error) });
-    return;
-  }
-  const plan = await planDestination(job.files, root, records);
-  const bytes = plan.copy.reduce((sum, file) => sum + file.size, 0);
-  post({ type: "phase", phase: "manifest", state: "end", files: plan.copy.length, bytes });
-  for (const record of plan.skip) {
-    const { path: rel, size, sha256 } = record;
-    post({ type: "file", result: { path: rel, size, status: "skipped", sha256, attempts: 0 } });
-  }
-
-  using run = new DestinationRun(job, post, touched);
-  post({ type: "phase", phase: "copy", state: "start" });
-  await run.createFolders();
-  const copied = await run.copy(plan.copy);
-  post({ type: "phase", phase: "copy", state: "end" });
-
-  post({ type: "phase", phase: "flush", state: "start" });
-  await run.flush();
-  post({ type: "phase", phase: "flush", state: "end" });
-
-  let readBack: ReadBack | null = null;
-  let good = copied;
-  if (job.verify) {
-    post({ type: "phase", phase: "verify", state: "start" });
-    ({ readBack, verified: good } = await run.verify(copied));
-    post({ type: "phase", phase: "verify", state: "end" });
-  } else {
-    for (const task of copied) post({ type: "file", result: run.result(task, "copied") });
-  }
-
-  try {
-    await writeRecords(root, await nextRecords(job, records, plan.skip, good));
-  } catch (error) {
-    post({ type: "failed", message: `cannot write the records: ${describeError(error)}` });
-    return;
-  }
-  post({ type: "done", readBack });
+  using run = new DestinationRun(job, post);
+  await run.execute();
 }
 
 /** Creates a folder; true if it was new (its parent then needs an fsync). */
@@ -96,28 +53,86 @@ class DestinationRun implements Disposable {
   #buffers: Uint8Array[] = [];
   /** Files copied this run, for `attempts` in results. */
   #copies = new Map<FileTask, number>();
+  /** Folders whose entries changed and must be fsynced. */
+  #touched = new Set<string>();
   #monitor = new ThroughputMonitor({ now: () => performance.now() });
   #limiter: RateLimiter | null;
   #slots: number;
   /** The queue draining now (copy, then verify), whose slot count the monitor steers. */
   #active: DestinationQueue | null = null;
   #timer: ReturnType<typeof setInterval> | undefined;
+  #stats: StatsReporter;
+  /** Every message to the coordinator goes through here, so the stats see it. */
+  readonly post: Post;
 
-  constructor(
-    private readonly job: DestinationJob,
-    private readonly post: Post,
-    /** Folders whose entries changed and must be fsynced. */
-    private readonly touched: Set<string>,
-  ) {
+  constructor(private readonly job: DestinationJob, post: Post) {
     this.#limiter = job.bwlimit === null ? null : new RateLimiter({ rate: job.bwlimit });
     this.#slots = job.workers === "auto" ? AUTO_START_SLOTS : job.workers;
     if (job.workers === "auto") {
       this.#timer = setInterval(() => this.#adaptSlots(), MONITOR_INTERVAL_MS);
     }
+    this.#stats = new StatsReporter(
+      job.files.length,
+      this.#slots,
+      post,
+      () => this.#monitor.bytesPerSecond(),
+    );
+    this.post = this.#stats.post;
   }
 
   [Symbol.dispose](): void {
     clearInterval(this.#timer);
+    this.#stats[Symbol.dispose]();
+  }
+
+  /** Manifest, Copy, Flush, Verify, then the records; each phase announced. */
+  async execute(): Promise<void> {
+    const { job, post } = this;
+    const root = job.destination;
+    post({ type: "phase", phase: "manifest", state: "start" });
+    let records: Map<string, ManifestEntry>;
+    try {
+      if (await createFolder(root)) this.#touched.add(path.dirname(root));
+      records = await readManifest(root);
+    } catch (error) {
+      post({ type: "failed", message: describeError(error) });
+      return;
+    }
+    const plan = await planDestination(job.files, root, records);
+    const bytes = plan.copy.reduce((sum, file) => sum + file.size, 0);
+    this.#stats.planned(job.verify ? 2 * bytes : bytes);
+    post({ type: "phase", phase: "manifest", state: "end", files: plan.copy.length, bytes });
+    for (const record of plan.skip) {
+      const { path: rel, size, sha256 } = record;
+      post({ type: "file", result: { path: rel, size, status: "skipped", sha256, attempts: 0 } });
+    }
+
+    post({ type: "phase", phase: "copy", state: "start" });
+    await this.#createFolders();
+    const copied = await this.#copy(plan.copy);
+    post({ type: "phase", phase: "copy", state: "end" });
+
+    post({ type: "phase", phase: "flush", state: "start" });
+    await this.#flush();
+    post({ type: "phase", phase: "flush", state: "end" });
+
+    let readBack: ReadBack | null = null;
+    let good = copied;
+    if (job.verify) {
+      post({ type: "phase", phase: "verify", state: "start" });
+      ({ readBack, verified: good } = await this.#verify(copied));
+      post({ type: "phase", phase: "verify", state: "end" });
+    } else {
+      for (const task of copied) post({ type: "file", result: this.#result(task, "copied") });
+    }
+
+    try {
+      await writeRecords(root, await nextRecords(job, records, plan.skip, good));
+    } catch (error) {
+      post({ type: "failed", message: `cannot write the records: ${describeError(error)}` });
+      return;
+    }
+    post({ type: "done", readBack });
   }
 
   /** Follows the monitor's recommendation, and says so. */
@@ -136,14 +151,15 @@ class DestinationRun implements Disposable {
   #pace = async (bytes: number): Promise<void> => {
     if (this.#limiter) await this.#limiter.take(bytes);
     this.#monitor.record(bytes);
+    this.#stats.add(bytes);
   };
 
   /** Creates every source folder, parents first, empty ones too. */
-  async createFolders(): Promise<void> {
+  async #createFolders(): Promise<void> {
     for (const rel of this.job.folders) {
       const folder = toNative(this.job.destination, rel);
       try {
-        if (await createFolder(folder)) this.touched.add(path.dirname(folder));
+        if (await createFolder(folder)) this.#touched.add(path.dirname(folder));
       } catch (error) {
         this.post({ type: "error", path: rel, message: describeError(error) });
       }
@@ -151,7 +167,7 @@ class DestinationRun implements Disposable {
   }
 
   /** Copies `files`; returns the tasks that were copied (each with its source hash). */
-  async copy(files: DestinationJob["files"]): Promise<FileTask[]> {
+  async #copy(files: DestinationJob["files"]): Promise<FileTask[]> {
     const queue = this.#queue();
     const addedAt = Date.now();
     const priorityOf = priorityMatcher(this.job.priorities);
@@ -168,8 +184,8 @@ class DestinationRun implements Disposable {
   }
 
   /** Makes every changed folder entry durable: the renames of this run's copies. */
-  async flush(): Promise<void> {
-    for (const folder of this.touched) {
+  async #flush(): Promise<void> {
+    for (const folder of this.#touched) {
       try {
         await fsyncFolder(folder);
       } catch (error) {
@@ -179,14 +195,14 @@ class DestinationRun implements Disposable {
         });
       }
     }
-    this.touched.clear();
+    this.#touched.clear();
   }
 
   /**
    * Reads every copied file back (from disk where the cache can be dropped) and compares its
    * hash with the source's. A mismatch is copied again and re-read, up to the retry limit.
    */
-  async verify(copied: FileTask[]): Promise<{ readBack: ReadBack; verified: FileTask[] }> {
+  async #verify(copied: FileTask[]): Promise<{ readBack: ReadBack; verified: FileTask[] }> {
     const dropper = await openCacheDropper(this.job.destination);
     let readBack = dropper.readBack;
     const queue = this.#queue();
@@ -217,12 +233,12 @@ class DestinationRun implements Disposable {
       }
       task.verifiedAt = new Date().toISOString();
       verified.push(task);
-      this.post({ type: "file", result: this.result(task, "verified") });
+      this.post({ type: "file", result: this.#result(task, "verified") });
     }, (task, error) => this.#fail(task, error));
     return { readBack, verified };
   }
 
-  result(task: FileTask, status: "copied" | "verified") {
+  #result(task: FileTask, status: "copied" | "verified"): FileResult {
     const { path: rel, size } = task.file;
     return { path: rel, size, status, sha256: task.sha256, attempts: this.#copies.get(task) ?? 0 };
   }
@@ -234,7 +250,7 @@ class DestinationRun implements Disposable {
       copyFile(task.sourcePath, task.file, target, buffer, this.#pace)
     );
     task.sha256 = sha256;
-    this.touched.add(path.dirname(target));
+    this.#touched.add(path.dirname(target));
   }
 
   #fail(task: FileTask, error: unknown): void {
@@ -258,6 +274,7 @@ class DestinationRun implements Disposable {
       retries: this.job.retries,
       retryPauseMs: this.job.retryPauseMs,
       retryable: (error) => !(error instanceof SourceChangedError),
+      onRetry: () => this.#stats.retried(),
       before: taskOrder(this.job.order),
     });
     return this.#active;

@@ -1,0 +1,92 @@
+/**
+ * One destination's running stats for the progress display: every message the worker posts
+ * passes through `post` here and updates them, the copy loop adds bytes, and a timer sends
+ * the stats to the coordinator at most 4 times a second, only when they changed.
+ */
+import type { DestinationStats, FromWorker } from "../coordinator/messages.ts";
+
+type Post = (message: FromWorker) => void;
+
+/** The most often stats go to the coordinator. */
+export const STATS_INTERVAL_MS = 250;
+
+export class StatsReporter implements Disposable {
+  #stats: DestinationStats;
+  #changed = true;
+  #timer: ReturnType<typeof setInterval>;
+
+  constructor(
+    filesTotal: number,
+    workers: number,
+    private readonly send: Post,
+    private readonly bytesPerSecond: () => number,
+  ) {
+    this.#stats = {
+      phase: "manifest",
+      filesDone: 0,
+      filesTotal,
+      bytesDone: 0,
+      bytesTotal: 0,
+      bytesPerSecond: 0,
+      workers,
+      retries: 0,
+      failures: 0,
+    };
+    this.#timer = setInterval(() => this.flush(), STATS_INTERVAL_MS);
+  }
+
+  /** Posts `message` to the coordinator, counting what it says. */
+  post = (message: FromWorker): void => {
+    const stats = this.#stats;
+    switch (message.type) {
+      case "phase":
+        if (message.state === "start") stats.phase = message.phase;
+        break;
+      case "file":
+        stats.filesDone++;
+        if (message.result.status === "failed") stats.failures++;
+        break;
+      case "workers":
+        stats.workers = message.workers;
+        break;
+      case "error":
+        stats.failures++;
+        break;
+    }
+    this.#changed = true;
+    // The final stats go out before the destination says it is done.
+    if (message.type === "done" || message.type === "failed") this.flush();
+    this.send(message);
+  };
+
+  /** The work ahead: bytes to copy, and to read back again when verifying. */
+  planned(bytes: number): void {
+    this.#stats.bytesTotal = bytes;
+    this.#changed = true;
+  }
+
+  /** Bytes written or read back. */
+  add(bytes: number): void {
+    this.#stats.bytesDone = Math.min(this.#stats.bytesTotal, this.#stats.bytesDone + bytes);
+    this.#changed = true;
+  }
+
+  retried(): void {
+    this.#stats.retries++;
+    this.#changed = true;
+  }
+
+  /** Sends the stats now if they changed. */
+  flush(): void {
+    if (!this.#changed) return;
+    this.#changed = false;
+    this.send({
+      type: "stats",
+      stats: { ...this.#stats, bytesPerSecond: Math.round(this.bytesPerSecond()) },
+    });
+  }
+
+  [Symbol.dispose](): void {
+    clearInterval(this.#timer);
+  }
+}
