@@ -62,8 +62,16 @@ export function backupCommand(setExitCode: (code: number) => void) {
       [] as DestinationLimit[],
     )
     .option("--json", "write NDJSON events to stdout instead of text to stderr")
+    .option("-q, --quiet", "print only errors and the summary")
+    .option("-v, --verbose", "print a line for every file")
+    .option(
+      "--progress-interval <seconds>",
+      "seconds between progress lines when not on a terminal",
+      wholeNumber(0, 86_400),
+      10,
+    )
     .action(async (source, destinations, options) => {
-      const coordinator = new BackupCoordinator({
+      const settings = {
         source,
         destinations,
         workers: options.workers,
@@ -73,7 +81,12 @@ export function backupCommand(setExitCode: (code: number) => void) {
         order: options.order,
         priorities: options.priority,
         limits: destinationRates(destinations, options.bwlimit ?? null, options.limit),
-      }, rendererFor(options));
-      setExitCode((await coordinator.run()).exitCode);
+      };
+      const renderer = rendererFor(options);
+      try {
+        setExitCode((await new BackupCoordinator(settings, renderer.emit).run()).exitCode);
+      } finally {
+        renderer.close();
+      }
     });
 }

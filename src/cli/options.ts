@@ -3,9 +3,10 @@ import { InvalidArgumentError, path } from "../deps.ts";
 import { UsageError } from "../errors.ts";
 import type { PriorityRule } from "../coordinator/messages.ts";
 import { PRIORITIES, type TaskPriority } from "../queue/file_task.ts";
-import type { EventSink } from "../coordinator/events.ts";
 import { jsonRenderer } from "../ui/json.ts";
 import { plainRenderer } from "../ui/plain.ts";
+import { type Renderer, terminalRenderer } from "../ui/terminal.ts";
+import { beforeExit } from "./signals.ts";
 
 /**
  * A parser for a whole number from `min` to `max`, for commander.
@@ -122,7 +123,34 @@ export function destinationRates(
   return rates;
 }
 
-/** The renderer for a command's output options. */
-export function rendererFor(options: { json?: boolean }): EventSink {
-  return options.json ? jsonRenderer() : plainRenderer();
+/** Output options shared by the commands. */
+export interface OutputOptions {
+  json?: boolean;
+  quiet?: boolean;
+  verbose?: boolean;
+  /** Seconds between progress lines in plain output. */
+  progressInterval?: number;
+}
+
+/**
+ * The renderer for a command's output options: NDJSON with --json, plain lines for --quiet
+ * or when stderr is not a terminal (cron, a pipe), the live display otherwise. It is
+ * closed on Ctrl-C too, so the terminal gets its cursor back.
+ */
+export function rendererFor(options: OutputOptions): Renderer {
+  const { json, quiet, verbose, progressInterval = 10 } = options;
+  let renderer: Renderer;
+  if (json) renderer = { emit: jsonRenderer(), close: () => {} };
+  else if (quiet || !Deno.stderr.isTerminal()) {
+    renderer = {
+      emit: plainRenderer(undefined, {
+        quiet,
+        verbose,
+        progressIntervalMs: progressInterval * 1000,
+      }),
+      close: () => {},
+    };
+  } else renderer = terminalRenderer(undefined, { verbose });
+  beforeExit(renderer.close);
+  return renderer;
 }

@@ -6,6 +6,13 @@
 import { ExitCode } from "../errors.ts";
 import { writeStderr } from "../ui/output.ts";
 
+const cleanups: (() => void)[] = [];
+
+/** Runs `cleanup` (give the terminal back, say) if a signal ends the process. */
+export function beforeExit(cleanup: () => void): void {
+  cleanups.push(cleanup);
+}
+
 /** Installs the handlers for the rest of the process. */
 export function exitOnSignals(): void {
   const signals: [Deno.Signal, number][] = [["SIGINT", ExitCode.interrupted]];
@@ -13,6 +20,7 @@ export function exitOnSignals(): void {
   if (Deno.build.os !== "windows") signals.push(["SIGTERM", ExitCode.terminated]);
   for (const [signal, code] of signals) {
     Deno.addSignalListener(signal, () => {
+      for (const cleanup of cleanups) cleanup();
       writeStderr(
         `\nfanout: stopped by ${signal}; files not yet complete were left only as hidden .fanout-*.tmp files\n`,
       );

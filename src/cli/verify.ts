@@ -13,11 +13,21 @@ export function verifyCommand(setExitCode: (code: number) => void) {
     .argument("<destination>", "a folder fanout backed up to")
     .option("--workers <n>", "files read at once", wholeNumber(1, 64), 4)
     .option("--json", "write NDJSON events to stdout instead of text to stderr")
+    .option("-q, --quiet", "print only errors and the summary")
+    .option("-v, --verbose", "print a line for every file")
+    .option(
+      "--progress-interval <seconds>",
+      "seconds between progress lines when not on a terminal",
+      wholeNumber(0, 86_400),
+      10,
+    )
     .action(async (destination, options) => {
-      const summary = await verifyDestination(
-        { destination, workers: options.workers },
-        rendererFor(options),
-      );
-      setExitCode(summary.exitCode);
+      const renderer = rendererFor(options);
+      try {
+        const settings = { destination, workers: options.workers };
+        setExitCode((await verifyDestination(settings, renderer.emit)).exitCode);
+      } finally {
+        renderer.close();
+      }
     });
 }
