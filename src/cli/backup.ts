@@ -1,11 +1,14 @@
 /** `fanout backup <source> <destination...>` */
 import { Command, Option } from "../deps.ts";
 import { BackupCoordinator } from "../coordinator/coordinator.ts";
+import type { RunEvent } from "../coordinator/events.ts";
+import { isLogged } from "../coordinator/run_log.ts";
 import type { PriorityRule } from "../coordinator/messages.ts";
 import { ORDERS, PRIORITIES } from "../queue/file_task.ts";
 import {
   type DestinationLimit,
   destinationRates,
+  openRunLog,
   parseDestinationLimit,
   parsePriority,
   parseRate,
@@ -62,6 +65,13 @@ export function backupCommand(setExitCode: (code: number) => void) {
       [] as DestinationLimit[],
     )
     .option("--json", "write NDJSON events to stdout instead of text to stderr")
+    .option("--log <file>", "append the run's events (NDJSON, without progress) to FILE")
+    .option(
+      "--keep-logs <n>",
+      "run logs to keep in each destination's .fanout/logs (0: write none)",
+      wholeNumber(0, 100_000),
+      50,
+    )
     .option("-q, --quiet", "print only errors and the summary")
     .option("-v, --verbose", "print a line for every file")
     .option(
@@ -81,12 +91,19 @@ export function backupCommand(setExitCode: (code: number) => void) {
         order: options.order,
         priorities: options.priority,
         limits: destinationRates(destinations, options.bwlimit ?? null, options.limit),
+        keepLogs: options.keepLogs,
       };
+      const log = options.log ? await openRunLog(options.log) : null;
       const renderer = rendererFor(options);
+      const sink = (event: RunEvent) => {
+        renderer.emit(event);
+        if (log && isLogged(event)) log.write(event);
+      };
       try {
-        setExitCode((await new BackupCoordinator(settings, renderer.emit).run()).exitCode);
+        setExitCode((await new BackupCoordinator(settings, sink).run()).exitCode);
       } finally {
         renderer.close();
+        await log?.close();
       }
     });
 }

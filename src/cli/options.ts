@@ -7,6 +7,8 @@ import { jsonRenderer } from "../ui/json.ts";
 import { plainRenderer } from "../ui/plain.ts";
 import { type Renderer, terminalRenderer } from "../ui/terminal.ts";
 import { beforeExit } from "./signals.ts";
+import { NdjsonLog } from "../coordinator/run_log.ts";
+import { writeStderr } from "../ui/output.ts";
 
 /**
  * A parser for a whole number from `min` to `max`, for commander.
@@ -121,6 +123,15 @@ export function destinationRates(
     rates[index] = limit.rate;
   }
   return rates;
+}
+
+/** Opens `--log FILE` for appending; a file that cannot be written is a usage error. */
+export async function openRunLog(file: string): Promise<NdjsonLog> {
+  try {
+    return await NdjsonLog.open(file, (message) => writeStderr(`fanout: ${message}\n`));
+  } catch (error) {
+    throw new UsageError(`cannot write the log file ${file}: ${(error as Error).message}`);
+  }
 }
 
 /** Output options shared by the commands. */

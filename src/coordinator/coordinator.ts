@@ -6,7 +6,14 @@
  */
 import { ExitCode } from "../errors.ts";
 import { readManifest, writeRecords } from "../verify/manifest.ts";
-import type { BackupSummary, DestinationSummary, EventSink, FailedFile } from "./events.ts";
+import type {
+  BackupSummary,
+  DestinationSummary,
+  EventSink,
+  FailedFile,
+  RunEvent,
+} from "./events.ts";
+import { DestinationLogs } from "./run_log.ts";
 import { checkLayout } from "./layout.ts";
 import type {
   DestinationJob,
@@ -34,6 +41,8 @@ export interface BackupSettings {
   priorities: PriorityRule[];
   /** Bytes per second for each destination (same order as `destinations`); null: no limit. */
   limits: (number | null)[];
+  /** Run logs kept in each destination's .fanout/logs; 0 writes none. */
+  keepLogs: number;
 }
 
 const SOURCE_CHANGED = "source changed during the run: destinations read different bytes";
@@ -110,18 +119,33 @@ class DestinationTally {
 export class BackupCoordinator {
   #tallies: DestinationTally[] = [];
   #progress = new ProgressAggregator([]);
+  #logs: DestinationLogs | null = null;
 
   constructor(
     private readonly settings: BackupSettings,
-    private readonly emit: EventSink,
+    private readonly sink: EventSink,
     private readonly now: () => number = () => performance.now(),
   ) {}
+
+  /** Every event goes to the renderer and to the destinations' run logs. */
+  #emit(event: RunEvent): void {
+    this.sink(event);
+    this.#logs?.emit(event);
+  }
 
   /** Runs the backup to the end and returns its summary (also emitted as the last event). */
   async run(): Promise<BackupSummary> {
     const start = this.now();
-    const { settings, emit } = this;
+    const { settings } = this;
+    const emit = (event: RunEvent) => this.#emit(event);
     const layout = await checkLayout(settings.source, settings.destinations);
+    this.#logs = await DestinationLogs.open(
+      settings.destinations,
+      layout.destinations,
+      settings.keepLogs,
+      new Date(),
+      (destination, message) => emit({ type: "warning", destination, message }),
+    );
 
     emit({ type: "phase", phase: "analyze", state: "start" });
     const tree = await scanSource(layout.source);
@@ -167,6 +191,7 @@ export class BackupCoordinator {
       exitCode: failed ? ExitCode.failed : ExitCode.ok,
     };
     emit(summary);
+    await this.#logs.close();
     return summary;
   }
 
@@ -204,11 +229,11 @@ export class BackupCoordinator {
         tally.elapsedMs = this.now() - start;
         if (error !== undefined) {
           tally.error = error;
-          this.emit({ type: "error", destination, message: `${destination}: ${error}` });
+          this.#emit({ type: "error", destination, message: `${destination}: ${error}` });
         }
         this.#progress.finish(index, tally.summary().status);
         const progress = this.#progress.progress(index);
-        if (progress) this.emit({ type: "progress", ...progress });
+        if (progress) this.#emit({ type: "progress", ...progress });
         worker.terminate();
         resolve();
       };
@@ -221,7 +246,7 @@ export class BackupCoordinator {
         switch (message.type) {
           case "phase": {
             const { type, phase, state, ...amount } = message;
-            this.emit({ type, phase, state, destination, ...amount });
+            this.#emit({ type, phase, state, destination, ...amount });
             break;
           }
           case "file":
@@ -229,15 +254,15 @@ export class BackupCoordinator {
             break;
           case "stats":
             this.#progress.update(index, message.stats);
-            this.emit({ type: "progress", ...this.#progress.progress(index)! });
+            this.#emit({ type: "progress", ...this.#progress.progress(index)! });
             break;
           case "workers": {
             const { type, ...change } = message;
-            this.emit({ type, destination, ...change });
+            this.#emit({ type, destination, ...change });
             break;
           }
           case "warning":
-            this.emit({
+            this.#emit({
               type: "warning",
               destination,
               path: message.path,
@@ -246,7 +271,12 @@ export class BackupCoordinator {
             break;
           case "error":
             tally.errors++;
-            this.emit({ type: "error", destination, path: message.path, message: message.message });
+            this.#emit({
+              type: "error",
+              destination,
+              path: message.path,
+              message: message.message,
+            });
             break;
           case "done":
             tally.readBack = message.readBack;
@@ -271,7 +301,7 @@ export class BackupCoordinator {
       }
     }
     tally.add(result);
-    this.emit({ type: "file", destination: tally.name, ...result });
+    this.#emit({ type: "file", destination: tally.name, ...result });
   }
 
   /** Fails a file in every destination that already reported it good. */
@@ -279,7 +309,7 @@ export class BackupCoordinator {
     for (const tally of this.#tallies) {
       const size = tally.revoke(path, SOURCE_CHANGED, this.settings.verify);
       if (size === undefined) continue;
-      this.emit({
+      this.#emit({
         type: "file",
         destination: tally.name,
         path,
@@ -300,7 +330,7 @@ export class BackupCoordinator {
         await writeRecords(tally.root, records.values());
       } catch (error) {
         tally.errors++;
-        this.emit({
+        this.#emit({
           type: "error",
           destination: tally.name,
           message: `cannot update the records: ${(error as Error).message}`,

@@ -92,7 +92,10 @@ class DestinationRun implements Disposable {
     post({ type: "phase", phase: "manifest", state: "start" });
     let records: Map<string, ManifestEntry>;
     try {
-      if (await createFolder(root)) this.#touched.add(path.dirname(root));
+      await createFolder(root);
+      // The root may be new (made here, or by the run log just before): its entry in the
+      // parent folder must be durable too.
+      this.#touched.add(path.dirname(root));
       records = await readManifest(root);
     } catch (error) {
       post({ type: "failed", message: describeError(error) });

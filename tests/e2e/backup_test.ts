@@ -38,13 +38,23 @@ Deno.test("a backup to three destinations is identical to the source, by diff -r
   }
 });
 
-Deno.test("an unchanged rerun writes nothing: every inode and ctime stays the same", async () => {
+Deno.test("an unchanged rerun writes nothing but its run log: every inode and ctime stays the same", async () => {
   await using folder = await testFolder();
   const source = path.join(folder.path, "card");
   const fileCount = await makeCardTree(source);
   const destinations = ["a", "b"].map((name) => path.join(folder.path, name));
   assert.equal((await runFanout(["backup", source, ...destinations])).code, 0);
-  const before = await Promise.all(destinations.map((d) => listTree(d, { withRecords: true })));
+  // Each run adds a log under .fanout/logs, and nothing else.
+  const withoutLogs = async (destination: string) =>
+    new Map(
+      [...(await listTree(destination, { withRecords: true }))].filter(([rel]) =>
+        !rel.startsWith(".fanout/logs")
+      ),
+    );
+  const logCount = (destination: string) =>
+    [...Deno.readDirSync(path.join(destination, ".fanout", "logs"))].length;
+  const before = await Promise.all(destinations.map(withoutLogs));
+  assert.equal(logCount(destinations[0]), 1);
 
   const rerun = await runFanout(["backup", "--json", source, ...destinations]);
   assert.equal(rerun.code, 0, rerun.stderr);
@@ -53,7 +63,8 @@ Deno.test("an unchanged rerun writes nothing: every inode and ctime stays the sa
     assert.equal(destination.copied, 0);
     assert.equal(destination.skipped, fileCount);
   }
-  const after = await Promise.all(destinations.map((d) => listTree(d, { withRecords: true })));
+  const after = await Promise.all(destinations.map(withoutLogs));
+  assert.equal(logCount(destinations[0]), 2);
   destinations.forEach((destination, i) => {
     assert.ok(before[i].has(".fanout/manifest.ndjson"));
     for (const [rel, entry] of before[i]) {
