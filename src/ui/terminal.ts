@@ -7,7 +7,6 @@
  */
 import type { EventSink, ProgressEvent, RunEvent } from "../coordinator/events.ts";
 import type { Phase } from "../coordinator/messages.ts";
-import { formatBytes } from "./format.ts";
 import { eventLines, type LineOptions, percent, summaryLines } from "./lines.ts";
 import { writeStderr } from "./output.ts";
 import { displayWidth, fitEnd, fitStart } from "./width.ts";
@@ -219,7 +218,7 @@ function destinationLines(views: DestinationView[], width: number, paint: Paint)
   const columns = FIELDS.map((_, c) => Math.max(0, ...cells.map((row) => visibleWidth(row[c]))));
   const nameWidth = Math.min(
     Math.max(8, ...views.map((v) => displayWidth(v.name))),
-    Math.max(8, Math.floor(width / 4)),
+    Math.max(8, Math.floor(width / 5)),
     24,
   );
   const shown = FIELDS.map((_, c) => columns[c] > 0);
@@ -249,7 +248,7 @@ function fieldsOf(view: DestinationView, paint: Paint): string[] {
   return [
     percent(bytesDone, bytesTotal),
     amount(bytesDone, bytesTotal),
-    `${formatBytes(bytesPerSecond)}/s`,
+    speed(bytesPerSecond),
     `ETA ${finished ? "0:00" : clock(etaSeconds)}`,
     state === "ok"
       ? paint("32", "done ✓")
@@ -271,13 +270,30 @@ function barOf(view: DestinationView, width: number, paint: Paint): string {
     paint("2", "░".repeat(width - filled));
 }
 
+const UNITS = ["B", "KiB", "MiB", "GiB", "TiB", "PiB"];
+
+/** The binary unit that suits `bytes`, as [divisor, name]. */
+function unitOf(bytes: number): [number, string] {
+  let unit = 0;
+  while (bytes >= 1024 ** (unit + 1) && unit < UNITS.length - 1) unit++;
+  return [1024 ** unit, UNITS[unit]];
+}
+
+/** A number in at most 4 characters: "900", "12.3", "3.5". */
+function short(value: number): string {
+  return value >= 99.95 ? value.toFixed(0) : value.toFixed(1);
+}
+
 /** "1.5/2.0 GiB": both in the unit of the total. */
 function amount(done: number, total: number): string {
-  const [value, unit] = formatBytes(total).split(" ");
-  const scale = total === 0 ? 1 : total / Number(value);
-  return `${
-    (done / scale).toFixed(value.includes(".") ? value.split(".")[1].length : 0)
-  }/${value} ${unit}`;
+  const [divisor, unit] = unitOf(total);
+  return `${short(done / divisor)}/${short(total / divisor)} ${unit}`;
+}
+
+/** "310 MiB/s". */
+function speed(bytesPerSecond: number): string {
+  const [divisor, unit] = unitOf(bytesPerSecond);
+  return `${short(bytesPerSecond / divisor)} ${unit}/s`;
 }
 
 // deno-lint-ignore no-control-regex
