@@ -1,0 +1,124 @@
+/**
+ * copyFile on real files: the copy has the source's bytes, hash, mtime and mode, appears
+ * only under its final name, and a source that changed leaves nothing behind.
+ */
+import { assert } from "../deps.ts";
+import { createHash, path } from "../../src/deps.ts";
+import { SourceChangedError } from "../../src/errors.ts";
+import type { SourceFile } from "../../src/coordinator/messages.ts";
+import { copyFile } from "../../src/copy/copy_strategy.ts";
+import { sh, testFolder, writeRandomFile } from "../helpers.ts";
+
+/** A fixed mtime in the past, with milliseconds, as a camera card holds it. */
+const MTIME_MS = Date.UTC(2024, 4, 1, 10, 30, 15, 250);
+
+/** Writes a source file of `size` random bytes with a known mtime and mode; returns its scan. */
+async function makeSource(root: string, rel: string, size: number, mode = 0o640) {
+  const sourcePath = path.join(root, "card", rel);
+  await writeRandomFile(sourcePath, size);
+  await Deno.chmod(sourcePath, mode);
+  await Deno.utime(sourcePath, new Date(), new Date(MTIME_MS));
+  const file: SourceFile = { path: rel, size, mtimeMs: MTIME_MS, mode: 0o100000 | mode };
+  return { sourcePath, file };
+}
+
+/** Names in `folder` that look like fanout temp files. */
+async function tempFiles(folder: string): Promise<string[]> {
+  const names: string[] = [];
+  for await (const entry of Deno.readDir(folder)) {
+    if (/^\.fanout-.*\.tmp$/.test(entry.name)) names.push(entry.name);
+  }
+  return names;
+}
+
+async function destinationFolder(root: string): Promise<string> {
+  const folder = path.join(root, "ssd");
+  await Deno.mkdir(folder, { recursive: true });
+  return folder;
+}
+
+for (const size of [0, 1, 64 * 1024, 3 * 1024 * 1024 + 17]) {
+  Deno.test(`a ${size}-byte file is copied with its bytes, hash, mtime and mode`, async () => {
+    await using folder = await testFolder();
+    const { sourcePath, file } = await makeSource(folder.path, "IMG_0001.CR3", size);
+    const target = path.join(await destinationFolder(folder.path), "IMG_0001.CR3");
+    // A small buffer, so that a multi-chunk file takes many reads.
+    const result = await copyFile(sourcePath, file, target, new Uint8Array(64 * 1024));
+
+    const source = await Deno.readFile(sourcePath);
+    const cmp = await sh("cmp", [sourcePath, target]);
+    assert.equal(cmp.code, 0, cmp.stdout + cmp.stderr);
+    assert.equal(result.bytes, size);
+    assert.equal(result.sha256, createHash("sha256").update(source).digest("hex"));
+
+    const info = await Deno.stat(target);
+    assert.equal(info.mtime?.getTime(), MTIME_MS);
+    if (Deno.build.os !== "windows") assert.equal(info.mode! & 0o777, 0o640);
+    assert.deepEqual(await tempFiles(path.dirname(target)), []);
+  });
+}
+
+Deno.test("the mode of the copy follows the source's, not the umask", async () => {
+  await using folder = await testFolder();
+  const destination = await destinationFolder(folder.path);
+  for (const mode of [0o600, 0o755, 0o444]) {
+    const { sourcePath, file } = await makeSource(folder.path, `m${mode.toString(8)}`, 10, mode);
+    const target = path.join(destination, file.path);
+    await copyFile(sourcePath, file, target, new Uint8Array(1024));
+    if (Deno.build.os !== "windows") {
+      assert.equal((await Deno.stat(target)).mode! & 0o777, mode, mode.toString(8));
+    }
+  }
+});
+
+Deno.test("an existing target is replaced by the complete copy", async () => {
+  await using folder = await testFolder();
+  const { sourcePath, file } = await makeSource(folder.path, "a.jpg", 200_000);
+  const target = path.join(await destinationFolder(folder.path), "a.jpg");
+  await Deno.writeTextFile(target, "an old, longer or shorter version");
+  await copyFile(sourcePath, file, target, new Uint8Array(4096));
+  assert.deepEqual(await Deno.readFile(target), await Deno.readFile(sourcePath));
+});
+
+Deno.test("a source whose mtime differs from the scan throws SourceChangedError and leaves nothing", async () => {
+  await using folder = await testFolder();
+  const { sourcePath, file } = await makeSource(folder.path, "clip.mp4", 300_000);
+  const destination = await destinationFolder(folder.path);
+  const target = path.join(destination, "clip.mp4");
+  // The file was written again after the scan: same size, a newer mtime.
+  await Deno.utime(sourcePath, new Date(), new Date(MTIME_MS + 2000));
+  await assert.rejects(
+    copyFile(sourcePath, file, target, new Uint8Array(64 * 1024)),
+    SourceChangedError,
+  );
+  assert.deepEqual(await Array.fromAsync(Deno.readDir(destination)), [], "no target, no temp");
+});
+
+Deno.test("a source whose size differs from the scan throws SourceChangedError and leaves nothing", async () => {
+  await using folder = await testFolder();
+  const { sourcePath, file } = await makeSource(folder.path, "clip.mp4", 300_000);
+  const destination = await destinationFolder(folder.path);
+  await Deno.writeFile(sourcePath, new Uint8Array(10), { append: true });
+  await Deno.utime(sourcePath, new Date(), new Date(MTIME_MS));
+  await assert.rejects(
+    copyFile(sourcePath, file, path.join(destination, "clip.mp4"), new Uint8Array(4096)),
+    SourceChangedError,
+  );
+  assert.deepEqual(await Array.fromAsync(Deno.readDir(destination)), []);
+});
+
+Deno.test("a missing source fails with NotFound and leaves no temp file", async () => {
+  await using folder = await testFolder();
+  const destination = await destinationFolder(folder.path);
+  const file: SourceFile = { path: "gone.jpg", size: 5, mtimeMs: MTIME_MS, mode: 0o100644 };
+  await assert.rejects(
+    copyFile(
+      path.join(folder.path, "gone.jpg"),
+      file,
+      path.join(destination, "gone.jpg"),
+      new Uint8Array(16),
+    ),
+    Deno.errors.NotFound,
+  );
+  assert.deepEqual(await Array.fromAsync(Deno.readDir(destination)), []);
+});

@@ -1,0 +1,167 @@
+/**
+ * DestinationQueue: slots pulling from one heap, retries with growing pauses, failures
+ * handed over. Pauses go through an injected `sleep` that records them instead of waiting.
+ */
+import { assert } from "../deps.ts";
+import { DestinationQueue, type QueueOptions } from "../../src/queue/destination_queue.ts";
+import type { FileTask } from "../../src/queue/file_task.ts";
+
+function task(path: string, size = 1000, addedAt = 0): FileTask {
+  return {
+    sourcePath: `/card/${path}`,
+    file: { path, size, mtimeMs: 0, mode: 0o644 },
+    priority: "normal",
+    addedAt,
+    attempts: 0,
+  };
+}
+
+/** A queue whose pauses are recorded in `pauses` and return at once. */
+function recordingQueue(options: Partial<QueueOptions> = {}) {
+  const pauses: number[] = [];
+  const queue = new DestinationQueue({
+    slots: 1,
+    retries: 3,
+    retryPauseMs: 500,
+    retryable: () => true,
+    sleep: (ms) => {
+      pauses.push(ms);
+      return Promise.resolve();
+    },
+    ...options,
+  });
+  return { queue, pauses };
+}
+
+/** Lets other promises and timers run, as real I/O would. */
+const yieldToOthers = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+/** A failure that, like a full disk, is not worth another attempt. */
+class NotRetryable extends Error {}
+
+Deno.test("when every task succeeds, each is processed exactly once", async () => {
+  const { queue, pauses } = recordingQueue({ slots: 4 });
+  const paths = Array.from({ length: 50 }, (_, i) => `file-${String(i).padStart(2, "0")}`);
+  for (const path of paths) queue.push(task(path, 1000 + paths.indexOf(path)));
+  const processed: string[] = [];
+  const failed: string[] = [];
+  await queue.drain(
+    async (t) => {
+      await yieldToOthers(0);
+      processed.push(t.file.path);
+    },
+    (t) => failed.push(t.file.path),
+  );
+  assert.deepEqual([...processed].sort(), paths);
+  assert.deepEqual(failed, []);
+  assert.deepEqual(pauses, []);
+  assert.equal(queue.pending, 0);
+  assert.equal(queue.running, 0);
+});
+
+Deno.test("draining an empty queue resolves at once", async () => {
+  const { queue } = recordingQueue();
+  let calls = 0;
+  await queue.drain(() => Promise.resolve(void calls++), () => calls++);
+  assert.equal(calls, 0);
+});
+
+Deno.test("no more than `slots` tasks run at once, and all slots are used", async () => {
+  for (const slots of [1, 3, 8]) {
+    const { queue } = recordingQueue({ slots });
+    for (let i = 0; i < 30; i++) queue.push(task(`f${i}`, 1000 + i));
+    let now = 0;
+    let most = 0;
+    await queue.drain(async (t) => {
+      now++;
+      most = Math.max(most, now);
+      await yieldToOthers(1 + (t.file.size % 3));
+      now--;
+    }, () => {});
+    assert.equal(most, slots, `${slots} slots`);
+  }
+});
+
+Deno.test("a task failing twice then succeeding is retried after 500 then 1000 ms", async () => {
+  const { queue, pauses } = recordingQueue({ retries: 3, retryPauseMs: 500 });
+  queue.push(task("flaky.jpg"));
+  const attempts: number[] = [];
+  const failures: unknown[] = [];
+  const done: string[] = [];
+  await queue.drain(async (t) => {
+    attempts.push(t.attempts);
+    await yieldToOthers(0);
+    if (attempts.length <= 2) throw new Error(`transient failure ${attempts.length}`);
+    done.push(t.file.path);
+  }, (_, error) => failures.push(error));
+  assert.deepEqual(attempts, [1, 2, 3]);
+  assert.deepEqual(pauses, [500, 1000]);
+  assert.deepEqual(done, ["flaky.jpg"]);
+  assert.deepEqual(failures, []);
+});
+
+Deno.test("a task that always fails is tried retries + 1 times, then handed over with its last error", async () => {
+  const { queue, pauses } = recordingQueue({ slots: 2, retries: 3, retryPauseMs: 500 });
+  queue.push(task("broken.jpg", 10));
+  for (const path of ["a.jpg", "b.jpg", "c.jpg"]) queue.push(task(path, 100));
+  let brokenAttempts = 0;
+  const completed: string[] = [];
+  const failures: { path: string; attempts: number; error: unknown }[] = [];
+  await queue.drain(async (t) => {
+    await yieldToOthers(0);
+    if (t.file.path === "broken.jpg") throw new Error(`attempt ${++brokenAttempts} failed`);
+    completed.push(t.file.path);
+  }, (t, error) => failures.push({ path: t.file.path, attempts: t.attempts, error }));
+  assert.equal(brokenAttempts, 4);
+  assert.deepEqual(pauses, [500, 1000, 2000], "each pause doubles the one before");
+  assert.equal(failures.length, 1);
+  assert.equal(failures[0].path, "broken.jpg");
+  assert.equal(failures[0].attempts, 4);
+  assert.ok(failures[0].error instanceof Error);
+  assert.equal(failures[0].error.message, "attempt 4 failed");
+  assert.deepEqual(completed.sort(), ["a.jpg", "b.jpg", "c.jpg"]);
+});
+
+Deno.test("a non-retryable error goes to onFailure after one attempt, without a pause", async () => {
+  const { queue, pauses } = recordingQueue({
+    retries: 5,
+    retryable: (error) => !(error instanceof NotRetryable),
+  });
+  queue.push(task("full-disk.jpg"));
+  queue.push(task("other.jpg", 2000));
+  let attempts = 0;
+  const completed: string[] = [];
+  const failures: unknown[] = [];
+  const fatal = new NotRetryable("no space left on device");
+  await queue.drain((t) => {
+    if (t.file.path !== "full-disk.jpg") {
+      completed.push(t.file.path);
+      return Promise.resolve();
+    }
+    attempts++;
+    return Promise.reject(fatal);
+  }, (_, error) => failures.push(error));
+  assert.equal(attempts, 1);
+  assert.deepEqual(pauses, []);
+  assert.deepEqual(failures, [fatal]);
+  assert.deepEqual(completed, ["other.jpg"]);
+});
+
+Deno.test("a retried task keeps its place: its addedAt is unchanged and it still goes first", async () => {
+  const { queue, pauses } = recordingQueue({ slots: 1 });
+  // Same size, so the order is decided by waiting time: the oldest task first.
+  queue.push(task("newer.jpg", 5000, 60_000));
+  queue.push(task("oldest.jpg", 5000, 0));
+  queue.push(task("newest.jpg", 5000, 120_000));
+  const order: string[] = [];
+  const addedAt: number[] = [];
+  await queue.drain((t) => {
+    order.push(t.file.path);
+    if (t.file.path !== "oldest.jpg") return Promise.resolve();
+    addedAt.push(t.addedAt);
+    return t.attempts === 1 ? Promise.reject(new Error("transient")) : Promise.resolve();
+  }, () => {});
+  assert.deepEqual(order, ["oldest.jpg", "oldest.jpg", "newer.jpg", "newest.jpg"]);
+  assert.deepEqual(addedAt, [0, 0]);
+  assert.deepEqual(pauses, [500]);
+});

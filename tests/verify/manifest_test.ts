@@ -1,0 +1,186 @@
+/**
+ * A destination's records: manifest.ndjson read back exactly as written, every untrustworthy
+ * line refused with its number, and an unchanged rerun that rewrites nothing.
+ */
+import { assert, fc } from "../deps.ts";
+import { createHash, path } from "../../src/deps.ts";
+import {
+  formatManifest,
+  type ManifestEntry,
+  ManifestError,
+  parseManifest,
+  readManifest,
+  writeRecords,
+} from "../../src/verify/manifest.ts";
+import { parseSums } from "../../src/verify/sha256sums.ts";
+import { sh, testFolder } from "../helpers.ts";
+
+const HEADER = JSON.stringify({ format: "fanout-manifest", version: 1, hash: "sha256" });
+const SHA = "0123456789abcdef".repeat(4);
+
+function entry(rel: string, fields: Partial<ManifestEntry> = {}): ManifestEntry {
+  return {
+    path: rel,
+    size: 1234,
+    mtimeMs: 1_700_000_000_000,
+    sha256: SHA,
+    verifiedAt: "2024-05-01T10:00:00.000Z",
+    ...fields,
+  };
+}
+
+/** A segment any platform accepts: no "/", "\", ":" or NUL, and not "." or "..". */
+const segment = fc.string({ unit: "binary", minLength: 1, maxLength: 12 })
+  .filter((s) => !/[/\\:\0]/.test(s) && s !== "." && s !== "..");
+
+const entryArbitrary = fc.record({
+  path: fc.array(segment, { minLength: 1, maxLength: 4 }).map((parts) => parts.join("/")),
+  size: fc.oneof(fc.integer({ min: 0, max: 1 << 20 }), fc.integer({ min: 0, max: 2 ** 53 - 1 })),
+  // `+ 0` turns -0 into 0: JSON has no negative zero.
+  mtimeMs: fc.double({ min: 0, max: 4e12, noNaN: true }).map((ms) => ms + 0),
+  sha256: fc.string({ unit: fc.constantFrom(..."0123456789abcdef"), minLength: 64, maxLength: 64 }),
+  verifiedAt: fc.option(fc.date({ noInvalidDate: true }).map((d) => d.toISOString()), {
+    nil: null,
+  }),
+}, { noNullPrototype: true });
+
+Deno.test("formatManifest then parseManifest gives back every entry, sorted by path", () => {
+  fc.assert(
+    fc.property(fc.uniqueArray(entryArbitrary, { selector: (e) => e.path }), (entries) => {
+      const parsed = parseManifest(formatManifest(entries), "manifest.ndjson");
+      const sorted = [...entries].sort((a, b) => a.path < b.path ? -1 : 1);
+      assert.deepEqual([...parsed.keys()], sorted.map((e) => e.path));
+      assert.deepEqual([...parsed.values()], sorted);
+    }),
+  );
+});
+
+Deno.test("formatManifest writes equal records as equal bytes, whatever the input order", () => {
+  const entries = [entry("b.jpg"), entry("a/c.jpg"), entry("a.jpg", { verifiedAt: null })];
+  assert.equal(formatManifest(entries), formatManifest([...entries].reverse()));
+  assert.equal(formatManifest(entries).split("\n")[0], HEADER);
+});
+
+/** Asserts that parsing `text` throws a ManifestError naming `line` of `file`. */
+function assertRefused(text: string, line: number, why: string): void {
+  assert.throws(
+    () => parseManifest(text, "/dest/.fanout/manifest.ndjson"),
+    (error: unknown) => {
+      assert.ok(error instanceof ManifestError, `${why}: ${error}`);
+      assert.match(error.message, new RegExp(`^/dest/\\.fanout/manifest\\.ndjson line ${line}:`));
+      assert.equal(error.exitCode, 1);
+      return true;
+    },
+    why,
+  );
+}
+
+Deno.test("parseManifest refuses a bad entry line and names its line number", () => {
+  const good = JSON.stringify(entry("DCIM/IMG_0001.JPG"));
+  const bad: [string, string][] = [
+    ["invalid JSON", `{"path": "a.jpg", "size": 1`],
+    ["not an object", `["a.jpg", 1]`],
+    ["a path with ..", JSON.stringify(entry("DCIM/../../etc/passwd"))],
+    ["a path that is only ..", JSON.stringify(entry(".."))],
+    ["an absolute path", JSON.stringify(entry("/etc/passwd"))],
+    ["an empty segment", JSON.stringify(entry("DCIM//IMG.JPG"))],
+    ["a trailing slash", JSON.stringify(entry("DCIM/"))],
+    ["an empty path", JSON.stringify(entry(""))],
+    ["a NUL", JSON.stringify(entry("IMG\u0000.JPG"))],
+    ["a path that is not a string", JSON.stringify({ ...entry("x"), path: 7 })],
+    ["uppercase sha256", JSON.stringify(entry("a.jpg", { sha256: SHA.toUpperCase() }))],
+    ["short sha256", JSON.stringify(entry("a.jpg", { sha256: SHA.slice(1) }))],
+    ["non-hex sha256", JSON.stringify(entry("a.jpg", { sha256: "g".repeat(64) }))],
+    ["a negative size", JSON.stringify(entry("a.jpg", { size: -1 }))],
+    ["a fractional size", JSON.stringify(entry("a.jpg", { size: 1.5 }))],
+    ["a size as text", JSON.stringify({ ...entry("a.jpg"), size: "12" })],
+    ["a missing mtime", JSON.stringify({ ...entry("a.jpg"), mtimeMs: undefined })],
+    ["a verifiedAt that is a number", JSON.stringify({ ...entry("a.jpg"), verifiedAt: 5 })],
+    ["a duplicate path", good],
+  ];
+  for (const [why, line] of bad) {
+    assertRefused(`${HEADER}\n${good}\n${line}\n${JSON.stringify(entry("z.jpg"))}\n`, 3, why);
+  }
+});
+
+Deno.test("parseManifest refuses a wrong or missing header on line 1", () => {
+  const body = `${JSON.stringify(entry("a.jpg"))}\n`;
+  const headers = [
+    JSON.stringify({ format: "fanout-manifest", version: 2, hash: "sha256" }),
+    JSON.stringify({ format: "something-else", version: 1 }),
+    JSON.stringify(entry("a.jpg")),
+    "fanout manifest v1",
+    "",
+  ];
+  for (const header of headers) assertRefused(`${header}\n${body}`, 1, header);
+  assertRefused("", 1, "an empty file");
+});
+
+Deno.test("readManifest of a destination without records is empty", async () => {
+  await using folder = await testFolder();
+  assert.equal((await readManifest(folder.path)).size, 0);
+});
+
+/** Real files in `root` and their entries. */
+async function makeFiles(root: string): Promise<ManifestEntry[]> {
+  const files: [string, string][] = [
+    ["DCIM/100CANON/IMG_0001.JPG", "first photo"],
+    ["DCIM/100CANON/IMG_0002.JPG", "second photo"],
+    ["caf\u00e9 notes.txt", "notes"],
+    ["odd\\name\n.txt", "escaped in SHA256SUMS"],
+  ];
+  const entries: ManifestEntry[] = [];
+  for (const [rel, text] of files) {
+    const file = path.join(root, ...rel.split("/"));
+    await Deno.mkdir(path.dirname(file), { recursive: true });
+    const data = new TextEncoder().encode(text);
+    await Deno.writeFile(file, data);
+    const sha256 = createHash("sha256").update(data).digest("hex");
+    entries.push(entry(rel, { size: data.length, sha256 }));
+  }
+  return entries;
+}
+
+Deno.test("writeRecords writes .fanout/manifest.ndjson and a SHA256SUMS that sha256sum -c accepts", async () => {
+  await using folder = await testFolder();
+  const entries = await makeFiles(folder.path);
+  await writeRecords(folder.path, entries);
+
+  const manifest = await readManifest(folder.path);
+  const sorted = [...entries].sort((a, b) => a.path < b.path ? -1 : 1);
+  assert.deepEqual([...manifest.values()], sorted);
+  const sums = await Deno.readTextFile(path.join(folder.path, ".fanout", "SHA256SUMS"));
+  assert.deepEqual(parseSums(sums), sorted.map(({ sha256, path }) => ({ sha256, path })));
+
+  const judge = await sh("sha256sum", ["--strict", "-c", ".fanout/SHA256SUMS"], {
+    cwd: folder.path,
+  });
+  assert.equal(judge.code, 0, judge.stdout + judge.stderr);
+  const names = (await Array.fromAsync(Deno.readDir(path.join(folder.path, ".fanout"))))
+    .map((e) => e.name).sort();
+  assert.deepEqual(names, ["SHA256SUMS", "manifest.ndjson"], "no temp file is left");
+});
+
+Deno.test("a second writeRecords with the same entries rewrites nothing; a changed entry rewrites", async () => {
+  await using folder = await testFolder();
+  const entries = await makeFiles(folder.path);
+  await writeRecords(folder.path, entries);
+  const records = ["manifest.ndjson", "SHA256SUMS"].map((name) =>
+    path.join(folder.path, ".fanout", name)
+  );
+  const stamp = async (file: string) => {
+    const info = await Deno.stat(file);
+    return { ino: info.ino, mtime: info.mtime?.getTime(), ctime: info.ctime?.getTime() };
+  };
+  const before = await Promise.all(records.map(stamp));
+  // Long enough for a rewrite to show in mtime and ctime, not only in the inode.
+  await new Promise((resolve) => setTimeout(resolve, 50));
+
+  await writeRecords(folder.path, [...entries].reverse());
+  assert.deepEqual(await Promise.all(records.map(stamp)), before);
+
+  await writeRecords(folder.path, [...entries.slice(1), { ...entries[0], verifiedAt: null }]);
+  const after = await Promise.all(records.map(stamp));
+  assert.notEqual(after[0].ino, before[0].ino, "the manifest changed and was rewritten");
+  assert.deepEqual(after[1], before[1], "SHA256SUMS did not change and was kept");
+});
