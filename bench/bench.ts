@@ -1,23 +1,27 @@
 /**
- * fanout against cp, rsync, rclone and sha256sum on the same data, in one run.
+ * fanout against cp, rsync, rclone and sha256sum on the same data, in one run; also the
+ * entry of the other suites (`--suite independence`: bench/independence.ts).
  *
  * `deno task bench [--set camera|small] [--scale F] [--runs N] [--destinations 1,3]
  * [--only id,...] [--dir DIR]`
+ * `deno task bench --suite independence [--scale F] [--runs N] [--slow-fraction F] [--dir DIR]`
  *
- * Each contender copies the data set (bench/data.ts) into fresh destination folders, once
- * per run and per destination count; runs go round-robin over all contenders, so no
- * contender's runs come back to back. Before every run the page cache is dropped when
- * possible. A run is timed from its first command to the end of a final `sync`, so every
- * contender is measured until its copies are on disk (fanout fsyncs each file itself; cp
- * and rsync leave that to the kernel). The destinations are removed after each run. The
- * report is a Markdown table on stdout: median wall time, MiB/s of source data per
- * destination, the ratio to the verified baseline `cp -r` + `sha256sum -c`, and peak RSS.
- * Progress goes to stderr. This is a measurement, not a test: nothing here asserts a speed.
+ * In the default suite, `contenders`, each contender copies the data set (bench/data.ts)
+ * into fresh destination folders, once per run and per destination count; runs go
+ * round-robin over all contenders, so no contender's runs come back to back. Before every
+ * run the page cache is dropped when possible. A run is timed from its first command to the
+ * end of a final `sync`, so every contender is measured until its copies are on disk
+ * (fanout fsyncs each file itself; cp and rsync leave that to the kernel). The destinations
+ * are removed after each run. The report is a Markdown table on stdout: median wall time,
+ * MiB/s of source data per destination, the ratio to the verified baseline `cp -r` +
+ * `sha256sum -c`, and peak RSS. Progress goes to stderr. This is a measurement, not a test:
+ * nothing here asserts a speed.
  */
 import { parseArgs } from "../tests/deps.ts";
 import { path } from "../src/deps.ts";
 import { REPO } from "../tests/helpers.ts";
 import { type DataSet, ensureChecksums, ensureDataSet, SET_NAMES, type SetName } from "./data.ts";
+import { DEFAULT_SLOW_FRACTION, runIndependence } from "./independence.ts";
 import {
   BASELINE,
   type Contender,
@@ -26,32 +30,55 @@ import {
   fanoutSummary,
   type RunPaths,
 } from "./contenders.ts";
-import { canMeasureMemory, dropCaches, findProgram, runStep, sync } from "./measure.ts";
+import {
+  canMeasureMemory,
+  cpuModel,
+  dropCaches,
+  findProgram,
+  median,
+  runStep,
+  sync,
+} from "./measure.ts";
 
-const HELP = `Benchmark fanout against cp, rsync, rclone and sha256sum on the same data.
+const SUITES = ["contenders", "independence"] as const;
+type Suite = typeof SUITES[number];
+
+const HELP = `Benchmark fanout: against cp, rsync, rclone and sha256sum on the same data, or
+a fast destination alone and beside a slow one (--suite independence).
 
 Usage: deno task bench [options]
 
 Options:
+  --suite <name>          what to measure (default contenders):
+                          contenders = fanout against cp, rsync, rclone and sha256sum;
+                          independence = fanout's fast destination alone and beside a
+                          slow one (--limit), against a sequential per-file copy
   --set camera|small      data set (default camera): camera = XMP 2–8 KiB, JPEG 1–4 MiB,
                           RAW 20–30 MiB and video 100–200 MiB files, about 1 GiB;
-                          small = 5,000 files of 4–64 KiB
+                          small = 5,000 files of 4–64 KiB (contenders only;
+                          independence always uses camera)
   --scale <factor>        multiply the number of files of each kind (default 1)
-  --runs <n>              runs of each contender, round-robin (default 3)
-  --destinations <list>   destination counts to measure (default 1,3)
-  --only <id,...>         contenders to run (default all): ${CONTENDERS.map((c) => c.id).join(", ")}
+  --runs <n>              runs of each contender or case, round-robin (default 3)
+  --destinations <list>   destination counts to measure (default 1,3; contenders only)
+  --only <id,...>         contenders to run (default all; contenders only):
+                          ${CONTENDERS.map((c) => c.id).join(", ")}
+  --slow-fraction <f>     independence only: the slow destination's limit as a fraction
+                          of the fast one's own throughput alone, above 0, at most 1
+                          (default ${DEFAULT_SLOW_FRACTION})
   --dir <folder>          work folder for data sets and runs (default <repo>/.test-tmp/bench)
   -h, --help              this text
 
 The report (Markdown) goes to stdout, progress to stderr.`;
 
 interface Options {
+  suite: Suite;
   set: SetName;
   scale: number;
   runs: number;
   destinations: number[];
   only: string[] | null;
   dir: string | null;
+  slowFraction: number;
 }
 
 class UsageError extends Error {}
@@ -62,17 +89,32 @@ function parseOptions(args: string[]): Options | "help" {
     strict: true,
     allowPositionals: false,
     options: {
-      set: { type: "string", default: "camera" },
+      suite: { type: "string", default: "contenders" },
+      set: { type: "string" },
       scale: { type: "string", default: "1" },
       runs: { type: "string", default: "3" },
-      destinations: { type: "string", default: "1,3" },
+      destinations: { type: "string" },
       only: { type: "string" },
+      "slow-fraction": { type: "string" },
       dir: { type: "string" },
       help: { type: "boolean", short: "h" },
     },
   });
   if (values.help) return "help";
-  if (!SET_NAMES.includes(values.set as SetName)) {
+  if (!SUITES.includes(values.suite as Suite)) {
+    throw new UsageError(`--suite must be one of ${SUITES.join(", ")}`);
+  }
+  const suite = values.suite as Suite;
+  const foreign = suite === "independence"
+    ? (["set", "destinations", "only"] as const).filter((name) => values[name] !== undefined)
+    : (["slow-fraction"] as const).filter((name) => values[name] !== undefined);
+  if (foreign.length > 0) {
+    throw new UsageError(
+      `${foreign.map((name) => `--${name}`).join(", ")} cannot be used with --suite ${suite}`,
+    );
+  }
+  const set = values.set ?? "camera";
+  if (!SET_NAMES.includes(set as SetName)) {
     throw new UsageError(`--set must be one of ${SET_NAMES.join(", ")}`);
   }
   const scale = Number(values.scale);
@@ -81,7 +123,7 @@ function parseOptions(args: string[]): Options | "help" {
   if (!Number.isInteger(runs) || runs < 1) {
     throw new UsageError("--runs must be a whole number ≥ 1");
   }
-  const destinations = values.destinations.split(",").map(Number);
+  const destinations = (values.destinations ?? "1,3").split(",").map(Number);
   if (destinations.some((n) => !Number.isInteger(n) || n < 1 || n > 16)) {
     throw new UsageError("--destinations must be a list of whole numbers from 1 to 16, e.g. 1,3");
   }
@@ -92,31 +134,37 @@ function parseOptions(args: string[]): Options | "help" {
       `--only: unknown ${unknown.join(", ")}; known: ${CONTENDERS.map((c) => c.id).join(", ")}`,
     );
   }
+  const slowFraction = Number(values["slow-fraction"] ?? DEFAULT_SLOW_FRACTION);
+  if (!(slowFraction > 0 && slowFraction <= 1)) {
+    throw new UsageError("--slow-fraction must be above 0 and at most 1");
+  }
   return {
-    set: values.set as SetName,
+    suite,
+    set: set as SetName,
     scale,
     runs,
     destinations: [...new Set(destinations)],
     only,
     dir: values.dir ?? null,
+    slowFraction,
   };
 }
 
 /** The options spelled out in full, so the printed command reproduces the run. */
 function commandLine(options: Options): string {
   const quote = (s: string) => /^[\w.,/@%+=:-]+$/.test(s) ? s : `'${s.replaceAll("'", `'\\''`)}'`;
-  const args = [
-    "--set",
-    options.set,
-    "--scale",
-    String(options.scale),
-    "--runs",
-    String(options.runs),
-    "--destinations",
-    options.destinations.join(","),
-    ...(options.only ? ["--only", options.only.join(",")] : []),
-    ...(options.dir ? ["--dir", options.dir] : []),
-  ];
+  const common = ["--scale", String(options.scale), "--runs", String(options.runs)];
+  const args = options.suite === "independence"
+    ? ["--suite", "independence", ...common, "--slow-fraction", String(options.slowFraction)]
+    : [
+      "--set",
+      options.set,
+      ...common,
+      "--destinations",
+      options.destinations.join(","),
+      ...(options.only ? ["--only", options.only.join(",")] : []),
+    ];
+  if (options.dir) args.push("--dir", options.dir);
   return ["deno", "task", "bench", ...args].map(quote).join(" ");
 }
 
@@ -136,12 +184,6 @@ interface RunResult {
 }
 
 const log = (line: string) => console.error(line);
-
-function median(values: number[]): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  const middle = Math.floor(sorted.length / 2);
-  return sorted.length % 2 === 1 ? sorted[middle] : (sorted[middle - 1] + sorted[middle]) / 2;
-}
 
 /** Runs every step of one case into fresh destinations under `runDir`, then removes them. */
 async function runOnce(
@@ -187,15 +229,6 @@ async function firstLine(program: string, args: string[]): Promise<string> {
     return new TextDecoder().decode(output.stdout).split("\n")[0].replace(/\s+/g, " ").trim();
   } catch {
     return "unknown";
-  }
-}
-
-async function cpuModel(): Promise<string> {
-  try {
-    const info = await Deno.readTextFile("/proc/cpuinfo");
-    return info.match(/^model name\s*:\s*(.+)$/m)?.[1] ?? "unknown model";
-  } catch {
-    return "unknown model";
   }
 }
 
@@ -322,6 +355,11 @@ async function main(args: string[]): Promise<number> {
   const workDir = path.resolve(options.dir ?? path.join(REPO, ".test-tmp", "bench"));
   const runsDir = path.join(workDir, "runs");
   await Deno.mkdir(workDir, { recursive: true });
+  if (options.suite === "independence") {
+    const { scale, runs, slowFraction } = options;
+    const command = commandLine(options);
+    return await runIndependence({ scale, runs, slowFraction, workDir, command }, log);
+  }
   await Deno.remove(runsDir, { recursive: true }).catch(() => {});
 
   const selected = CONTENDERS.filter((c) => options.only?.includes(c.id) ?? true);

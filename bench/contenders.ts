@@ -35,7 +35,11 @@ const rsync = (p: RunPaths): Step[] =>
 const sha256sumCheck = (p: RunPaths): Step[] =>
   p.destinations.map((d) => ({ program: "sha256sum", args: ["-c", p.checksums], cwd: d }));
 
-const fanout = (p: RunPaths, extra: string[]): Step[] => [{
+/** fanout backing up to every destination in one command, with `--json` and `extra`. */
+export const fanout = (
+  p: Pick<RunPaths, "source" | "destinations" | "main">,
+  extra: string[],
+): Step[] => [{
   program: Deno.execPath(),
   args: [
     "run",

@@ -2,7 +2,8 @@
  * How the benchmark measures one run: each command runs as its own process, under
  * `/usr/bin/time -f %M` when that exists (its max RSS in KiB); the harness times the whole
  * sequence of commands with `performance.now()`, then a final `sync`, and drops the page
- * cache before each run when the machine lets it.
+ * cache before each run when the machine lets it. Also the median of runs and the CPU model,
+ * shared by the suites' reports.
  */
 import { path } from "../src/deps.ts";
 
@@ -90,5 +91,22 @@ export async function dropCaches(): Promise<boolean> {
     return true;
   } catch {
     return false;
+  }
+}
+
+/** The median of `values` (the mean of the middle two for an even count). */
+export function median(values: number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  const middle = Math.floor(sorted.length / 2);
+  return sorted.length % 2 === 1 ? sorted[middle] : (sorted[middle - 1] + sorted[middle]) / 2;
+}
+
+/** The CPU's model name from /proc/cpuinfo, or "unknown model". */
+export async function cpuModel(): Promise<string> {
+  try {
+    const info = await Deno.readTextFile("/proc/cpuinfo");
+    return info.match(/^model name\s*:\s*(.+)$/m)?.[1] ?? "unknown model";
+  } catch {
+    return "unknown model";
   }
 }
