@@ -46,6 +46,7 @@ export const fanout = (
     "--allow-read",
     "--allow-write",
     "--allow-ffi",
+    "--allow-sys",
     p.main,
     "backup",
     p.source,

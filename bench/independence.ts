@@ -58,7 +58,7 @@ interface Calibration {
 
 const MAIN = path.join(REPO, "main.ts");
 const SEQUENTIAL = path.join(REPO, "bench", "sequential_copy.ts");
-const PERMISSIONS = ["--allow-read", "--allow-write", "--allow-ffi"];
+const PERMISSIONS = ["--allow-read", "--allow-write", "--allow-ffi", "--allow-sys"];
 const MiB = 1024 * 1024;
 
 /** The command of one run, writing into `fast` (and `slow`) under `runDir`. */

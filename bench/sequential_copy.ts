@@ -4,7 +4,7 @@
  * then to `slow`, and the next file starts only when both copies are done; at the end each
  * destination in turn (fast, then slow) is read back and checked, as a sequential tool does.
  *
- * `deno run --allow-read --allow-write --allow-ffi bench/sequential_copy.ts <source> <fast>
+ * `deno run --allow-read --allow-write --allow-ffi --allow-sys bench/sequential_copy.ts <source> <fast>
  * [<slow> --rate BYTES_PER_SECOND]`
  *
  * Every copy streams the source in 1 MiB chunks through SHA-256 (node:crypto) into a temp

@@ -8,7 +8,7 @@ export const REPO = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "
 const MAIN = path.join(REPO, "main.ts");
 
 /** The permissions a user gives fanout for a local backup (see README). */
-export const FANOUT_PERMISSIONS = ["--allow-read", "--allow-write", "--allow-ffi"];
+export const FANOUT_PERMISSIONS = ["--allow-read", "--allow-write", "--allow-ffi", "--allow-sys"];
 
 export interface Run {
   code: number;

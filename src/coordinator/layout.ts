@@ -119,6 +119,11 @@ async function resolveDestination(destination: string): Promise<string> {
     }
     return await Deno.realPath(absolute);
   }
+  if (await lstatOrNull(absolute)) {
+    throw new UsageError(
+      `destination ${destination} is a symlink to a folder that does not exist; fix or remove the link`,
+    );
+  }
   const parent = path.dirname(absolute);
   const parentInfo = await statOrNull(parent);
   if (!parentInfo?.isDirectory) {
@@ -129,9 +134,20 @@ async function resolveDestination(destination: string): Promise<string> {
   return path.join(await Deno.realPath(parent), path.basename(absolute));
 }
 
-async function statOrNull(p: string): Promise<Deno.FileInfo | null> {
+function statOrNull(p: string): Promise<Deno.FileInfo | null> {
+  return infoOrNull(p, Deno.stat);
+}
+
+function lstatOrNull(p: string): Promise<Deno.FileInfo | null> {
+  return infoOrNull(p, Deno.lstat);
+}
+
+async function infoOrNull(
+  p: string,
+  stat: (p: string) => Promise<Deno.FileInfo>,
+): Promise<Deno.FileInfo | null> {
   try {
-    return await Deno.stat(p);
+    return await stat(p);
   } catch (error) {
     if (error instanceof Deno.errors.NotFound || error instanceof Deno.errors.NotADirectory) {
       return null;

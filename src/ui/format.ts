@@ -3,8 +3,10 @@
 const UNITS = ["B", "KiB", "MiB", "GiB", "TiB", "PiB"];
 
 /**
+ * Bytes in binary units, three significant digits; never "1024.0 KiB" where "1.00 MiB" fits.
+ *
  * @example
- * formatBytes(1536); // "1.5 KiB"
+ * formatBytes(1536); // "1.50 KiB"
  */
 export function formatBytes(bytes: number): string {
   let value = bytes;
@@ -13,9 +15,20 @@ export function formatBytes(bytes: number): string {
     value /= 1024;
     unit++;
   }
-  return unit === 0
-    ? `${Math.round(bytes)} B`
-    : `${value.toFixed(value < 10 ? 2 : 1)} ${UNITS[unit]}`;
+  if (unit === 0) {
+    const whole = Math.round(value);
+    if (whole < 1024) return `${whole} B`;
+    value /= 1024;
+    unit = 1;
+  }
+  // Rounding may carry a value into the next unit (1023.96 KiB → "1024.0").
+  let text = value.toFixed(2);
+  if (Number(text) >= 10) text = value.toFixed(1);
+  if (Number(text) >= 1024 && unit < UNITS.length - 1) {
+    unit++;
+    text = (value / 1024).toFixed(2);
+  }
+  return `${text} ${UNITS[unit]}`;
 }
 
 /**

@@ -1,7 +1,7 @@
 /**
  * `--json`: one JSON object per event per line on stdout, and nothing else there. Progress
- * events come at most once a second per destination, plus whenever its phase changes and
- * when it reaches 100 %.
+ * events come at most once a second per destination, plus whenever its phase changes, when
+ * it reaches 100 % and when it ends.
  */
 import type { EventSink, ProgressEvent } from "../coordinator/events.ts";
 import { writeStdout } from "./output.ts";
@@ -24,6 +24,7 @@ export function jsonRenderer(
     if (!previous) return true;
     const complete = event.bytesDone === event.bytesTotal;
     return now() - previous.at >= PROGRESS_INTERVAL_MS || event.phase !== previous.event.phase ||
+      event.state !== previous.event.state ||
       (complete && previous.event.bytesDone !== previous.event.bytesTotal);
   };
   return (event) => {

@@ -27,6 +27,25 @@ export interface LineOptions {
  * eventLines({ type: "warning", message: "skipped link" }); // ["warning: skipped link"]
  */
 export function eventLines(event: RunEvent, options: LineOptions = {}): string[] {
+  return rawEventLines(event, options).map(printable);
+}
+
+/**
+ * A line as it may safely go to a terminal: control characters (a newline or an escape in
+ * a file name, say) are shown as escapes instead of acting.
+ *
+ * @example
+ * printable("a\nb"); // "a\\nb"
+ */
+export function printable(line: string): string {
+  // deno-lint-ignore no-control-regex
+  return line.replace(/[\x00-\x1f\x7f-\x9f]/g, (c) => {
+    const named: Record<string, string> = { "\n": "\\n", "\r": "\\r", "\t": "\\t" };
+    return named[c] ?? `\\x${c.charCodeAt(0).toString(16).padStart(2, "0")}`;
+  });
+}
+
+function rawEventLines(event: RunEvent, options: LineOptions): string[] {
   switch (event.type) {
     case "phase":
       return phaseLines(event);
@@ -86,6 +105,10 @@ function fileLines(event: FileEvent, options: LineOptions): string[] {
  * progressLine(event); // "fanout: /mnt/nas/card: copy 45%, 1.20 GiB of 2.70 GiB, 24.0 MiB/s, 1 min 05 s left"
  */
 export function progressLine(progress: ProgressEvent): string {
+  return printable(rawProgressLine(progress));
+}
+
+function rawProgressLine(progress: ProgressEvent): string {
   const { destination, phase, bytesDone, bytesTotal, bytesPerSecond, etaSeconds } = progress;
   const left = etaSeconds === null ? "time left unknown yet" : `${formatEta(etaSeconds)} left`;
   return `fanout: ${destination}: ${phase} ${percent(bytesDone, bytesTotal)}, ${
@@ -109,7 +132,7 @@ export function summaryLines(summary: BackupSummary | VerifySummary): string[] {
   const line = (text: string) => lines.push(text);
   if (summary.command === "backup") backupSummary(summary, line);
   else verifySummary(summary, line);
-  return lines;
+  return lines.map(printable);
 }
 
 function readBackNote(readBack: ReadBack | null): string {
@@ -191,7 +214,8 @@ function verifySummary(summary: VerifySummary, line: (text: string) => void): vo
 }
 
 /** Left-aligned first column, right-aligned numbers, two spaces between columns. */
-function table(rows: string[][]): string[] {
+function table(cells: string[][]): string[] {
+  const rows = cells.map((row) => row.map(printable));
   const widths = rows[0].map((_, c) => Math.max(...rows.map((row) => displayWidth(row[c]))));
   return rows.map((row) =>
     row.map((cell, c) => {

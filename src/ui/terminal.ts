@@ -7,7 +7,7 @@
  */
 import type { EventSink, ProgressEvent, RunEvent } from "../coordinator/events.ts";
 import type { Phase } from "../coordinator/messages.ts";
-import { eventLines, type LineOptions, percent, summaryLines } from "./lines.ts";
+import { eventLines, type LineOptions, percent, printable, summaryLines } from "./lines.ts";
 import { writeStderr } from "./output.ts";
 import { displayWidth, fitEnd, fitStart } from "./width.ts";
 
@@ -236,7 +236,8 @@ function destinationLines(views: DestinationView[], width: number, paint: Paint)
       return RIGHT_ALIGNED.has(c) ? pad + cell : cell + pad;
     }).filter((cell) => cell !== null).join(" ");
     const mark = view === fastest ? paint("1;32", "»") : " ";
-    return fit(`${mark}${fitEnd(view.name, nameWidth)} ${barOf(view, bar, paint)} ${rest}`, width);
+    const name = fitEnd(printable(view.name), nameWidth);
+    return fit(`${mark}${name} ${barOf(view, bar, paint)} ${rest}`, width);
   });
 }
 

@@ -43,6 +43,12 @@ export async function openCacheDropper(destination: string): Promise<CacheDroppe
   if (Deno.build.os !== "linux") {
     return inCache(`dropping the page cache is not implemented on ${Deno.build.os}`);
   }
+  // Asked first: an op without its permission would prompt at a terminal.
+  if (Deno.permissions.querySync({ name: "sys", kind: "statfs" }).state !== "granted") {
+    return inCache(
+      "--allow-sys was not granted, so it cannot be told whether the destination is on a disk",
+    );
+  }
   const memory = await memoryFilesystem(destination);
   if (memory) return inCache(`the destination is on ${memory}, which lives in memory`);
   if (Deno.permissions.querySync({ name: "ffi" }).state !== "granted") {
@@ -68,9 +74,5 @@ export async function openCacheDropper(destination: string): Promise<CacheDroppe
 }
 
 async function memoryFilesystem(folder: string): Promise<string | null> {
-  try {
-    return MEMORY_FILESYSTEMS[(await statfs(folder)).type] ?? null;
-  } catch {
-    return null;
-  }
+  return MEMORY_FILESYSTEMS[(await statfs(folder)).type] ?? null;
 }

@@ -57,14 +57,21 @@ Deno.test({
   },
 });
 
-Deno.test("without --allow-ffi the output says the check read from the page cache", async () => {
+Deno.test("without --allow-ffi or --allow-sys the output says the check read from the page cache", async () => {
   await using folder = await testFolder();
   const source = path.join(folder.path, "card");
   await writeRandomFile(path.join(source, "a.bin"), 1000);
-  const run = await runFanout(["backup", source, path.join(folder.path, "d")], {
-    permissions: ["--allow-read", "--allow-write"],
-  });
-  assert.equal(run.code, 0, run.stderr);
-  assert.match(run.stderr, /page cache, not the disk: --allow-ffi was not granted/);
-  assert.doesNotMatch(run.stderr, /read back from disk/);
+  const cases: [string[], RegExp][] = [
+    [["--allow-read", "--allow-write", "--allow-sys"], /--allow-ffi was not granted/],
+    [["--allow-read", "--allow-write", "--allow-ffi"], /--allow-sys was not granted/],
+  ];
+  for (const [i, [permissions, reason]] of cases.entries()) {
+    const run = await runFanout(["backup", source, path.join(folder.path, `d${i}`)], {
+      permissions,
+    });
+    assert.equal(run.code, 0, run.stderr);
+    assert.match(run.stderr, /page cache, not the disk/);
+    assert.match(run.stderr, reason);
+    assert.doesNotMatch(run.stderr, /read back from disk/);
+  }
 });

@@ -14,6 +14,7 @@ Deno.test("bad layouts and options exit 2 with one line and create nothing", asy
   await Deno.writeTextFile(at("plain-file"), "not a folder");
   await Deno.mkdir(at("ssd"));
   await Deno.symlink(at("card"), at("card-link"));
+  await Deno.symlink(at("card", "backup"), at("dangling"));
 
   const cases: [string, string[], RegExp][] = [
     ["missing source", ["backup", at("nope"), at("ssd", "x")], /source .*nope does not exist/],
@@ -44,6 +45,11 @@ Deno.test("bad layouts and options exit 2 with one line and create nothing", asy
       "destination parent missing",
       ["backup", at("card"), at("unplugged", "card")],
       /parent folder .*unplugged does not exist/,
+    ],
+    [
+      "destination is a dangling symlink into the source",
+      ["backup", at("card"), at("dangling")],
+      /dangling is a symlink to a folder that does not exist/,
     ],
     ["no destination", ["backup", at("card")], /missing required argument 'destination'/],
     ["bad --workers", ["backup", "--workers", "0", at("card"), at("ssd", "x")], /--workers/],

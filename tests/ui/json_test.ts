@@ -7,11 +7,12 @@ function progress(
   destination: string,
   bytesDone: number,
   phase: "copy" | "verify" = "copy",
+  state: ProgressEvent["state"] = "running",
 ): ProgressEvent {
   return {
     type: "progress",
     destination,
-    state: "running",
+    state,
     phase,
     filesDone: 0,
     filesTotal: 1,
@@ -25,7 +26,7 @@ function progress(
   };
 }
 
-Deno.test("progress is thinned to one a second per destination, but phase changes and 100% always print", () => {
+Deno.test("progress is thinned to one a second per destination, but phase changes, 100% and the end always print", () => {
   let now = 0;
   const lines: string[] = [];
   const emit = jsonRenderer((text) => lines.push(text), () => now);
@@ -41,6 +42,8 @@ Deno.test("progress is thinned to one a second per destination, but phase change
   emit(progress("/a", 100, "verify"));
   now = 1800;
   emit(progress("/a", 100, "verify"));
+  now = 1900;
+  emit(progress("/a", 100, "verify", "ok"));
   emit({ type: "warning", message: "never thinned" });
   const printed = lines.map((line) => JSON.parse(line));
   assert.ok(lines.every((line) => line.endsWith("\n") && !line.slice(0, -1).includes("\n")));
@@ -48,6 +51,14 @@ Deno.test("progress is thinned to one a second per destination, but phase change
     printed.map((e) =>
       e.type === "progress" ? `${e.destination}:${e.bytesDone}@${e.phase}` : e.type
     ),
-    ["/a:10@copy", "/b:10@copy", "/a:30@verify", "/a:100@verify", "/a:100@verify", "warning"],
+    [
+      "/a:10@copy",
+      "/b:10@copy",
+      "/a:30@verify",
+      "/a:100@verify",
+      "/a:100@verify",
+      "/a:100@verify",
+      "warning",
+    ],
   );
 });

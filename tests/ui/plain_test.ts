@@ -298,3 +298,23 @@ Deno.test("no progress line for a finished destination, nor with an interval of 
     assert.equal(text, "", `interval ${progressIntervalMs}`);
   }
 });
+
+Deno.test("control characters in names are shown as escapes, never sent to the terminal", () => {
+  const output: string[] = [];
+  const emit = plainRenderer((text) => output.push(text));
+  const evil = "evil\x1b[2Jname\nfake: line.jpg";
+  emit({
+    type: "file",
+    destination: NAS,
+    path: evil,
+    size: 1,
+    status: "failed",
+    attempts: 1,
+    error: `cannot open '${evil}'`,
+  });
+  emit(summary({ failures: [{ destination: NAS, path: evil, error: "gone" }], exitCode: 1 }));
+  const text = output.join("");
+  assert.ok(!text.includes("\x1b"), "no escape reaches the terminal");
+  assert.ok(text.includes("evil\\x1b[2Jname\\nfake: line.jpg"));
+  assert.ok(!/^fake: line/m.test(text), "a name cannot start a line of its own");
+});
