@@ -183,3 +183,25 @@ Deno.test("each run leaves its log in each destination, the oldest pruned; --log
     new Set(destinations),
   );
 });
+
+Deno.test("Ctrl-C during the live display gives the cursor back and exits 130", async () => {
+  await using folder = await testFolder();
+  const source = await card(folder.path, 8);
+  const command = [
+    "timeout",
+    "--preserve-status",
+    "-s",
+    "INT",
+    "1.5",
+    Deno.execPath(),
+    ...fanoutArgs(["backup", "--bwlimit", "1M", source, path.join(folder.path, "nas")]),
+  ].map(quote).join(" ");
+  const transcript = path.join(folder.path, "typescript");
+  const run = await sh("script", ["-qec", `stty cols 80 rows 24; ${command}`, transcript]);
+  assert.equal(run.code, 130);
+  const screen = await Deno.readTextFile(transcript);
+  const hidden = screen.lastIndexOf("\x1b[?25l");
+  assert.ok(hidden >= 0, "the display was drawn");
+  assert.ok(screen.lastIndexOf("\x1b[?25h") > hidden, "the cursor is shown again");
+  assert.match(screen, /stopped by SIGINT/);
+});
