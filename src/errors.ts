@@ -36,6 +36,14 @@ export class SourceChangedError extends Error {
   }
 }
 
+/** The run was asked to stop (Ctrl-C, SIGTERM): the file in hand is abandoned, not failed. */
+export class StopRequested extends Error {
+  constructor() {
+    super("stopped");
+    this.name = "StopRequested";
+  }
+}
+
 /** A read-back did not match what was read from the source. */
 export class VerifyMismatchError extends Error {
   constructor(message: string) {

@@ -3,6 +3,7 @@ import { Command, Option } from "../deps.ts";
 import { BackupCoordinator } from "../coordinator/coordinator.ts";
 import type { RunEvent } from "../coordinator/events.ts";
 import { isLogged } from "../coordinator/run_log.ts";
+import { onStopRequest } from "./signals.ts";
 import type { PriorityRule } from "../coordinator/messages.ts";
 import { ORDERS, PRIORITIES } from "../queue/file_task.ts";
 import {
@@ -99,8 +100,10 @@ export function backupCommand(setExitCode: (code: number) => void) {
         renderer.emit(event);
         if (log && isLogged(event)) log.write(event);
       };
+      const coordinator = new BackupCoordinator(settings, sink);
+      onStopRequest((signal, exitCode) => coordinator.stop(signal, exitCode));
       try {
-        setExitCode((await new BackupCoordinator(settings, sink).run()).exitCode);
+        setExitCode((await coordinator.run()).exitCode);
       } finally {
         renderer.close();
         await log?.close();

@@ -60,8 +60,10 @@ class DestinationTally {
   error?: string;
   /** Errors that are not about one file (a folder that could not be created). */
   errors = 0;
+  /** The destination ended early because the run was stopped. */
+  stopped = false;
   /** Paths copied well this run, with their size, in case the source check fails them. */
-  good = new Map<string, number>();
+  good = new Map<string, { size: number; copied: boolean }>();
   /** Paths failed by the source check after they were reported good. */
   revoked: string[] = [];
   failures: FailedFile[] = [];
@@ -78,29 +80,38 @@ class DestinationTally {
       this.failures.push({ destination: this.name, path: result.path, error: result.error ?? "" });
       return;
     }
-    this.copied++;
-    this.bytes += result.size;
+    // A copy made by an earlier, stopped run is read back without a copy (attempts 0).
+    if (result.attempts > 0) {
+      this.copied++;
+      this.bytes += result.size;
+    }
     if (result.status === "verified") this.verified++;
-    this.good.set(result.path, result.size);
+    this.good.set(result.path, { size: result.size, copied: result.attempts > 0 });
   }
 
   /** Turns a file reported good into a failure; returns its size if it had been good. */
   revoke(path: string, error: string, verified: boolean): number | undefined {
-    const size = this.good.get(path);
-    if (size === undefined) return undefined;
+    const good = this.good.get(path);
+    if (good === undefined) return undefined;
     this.good.delete(path);
-    this.copied--;
+    if (good.copied) {
+      this.copied--;
+      this.bytes -= good.size;
+    }
     if (verified) this.verified--;
-    this.bytes -= size;
     this.failed++;
     this.failures.push({ destination: this.name, path, error });
     this.revoked.push(path);
-    return size;
+    return good.size;
   }
 
   summary(): DestinationSummary {
     const { copied, skipped, failed, verified, bytes, elapsedMs, readBack, error } = this;
-    const status = failed > 0 || this.errors > 0 || error !== undefined ? "failed" : "ok";
+    const status = failed > 0 || this.errors > 0 || error !== undefined
+      ? "failed"
+      : this.stopped
+      ? "stopped"
+      : "ok";
     return {
       path: this.name,
       copied,
@@ -120,6 +131,8 @@ export class BackupCoordinator {
   #tallies: DestinationTally[] = [];
   #progress = new ProgressAggregator([]);
   #logs: DestinationLogs | null = null;
+  #workers: Worker[] = [];
+  #stop: { signal: string; exitCode: number } | null = null;
 
   constructor(
     private readonly settings: BackupSettings,
@@ -131,6 +144,21 @@ export class BackupCoordinator {
   #emit(event: RunEvent): void {
     this.sink(event);
     this.#logs?.emit(event);
+  }
+
+  /**
+   * Asks every destination to stop soon (Ctrl-C): no file is started any more, files in hand
+   * are abandoned, and what was completed is flushed and recorded. `run` then ends with
+   * `exitCode`.
+   */
+  stop(signal: string, exitCode: number): void {
+    if (this.#stop) return;
+    this.#stop = { signal, exitCode };
+    this.#emit({
+      type: "warning",
+      message: `stopping (${signal}): finishing nothing new, recording what is done`,
+    });
+    for (const worker of this.#workers) worker.postMessage({ type: "stop" } satisfies ToWorker);
   }
 
   /** Runs the backup to the end and returns its summary (also emitted as the last event). */
@@ -188,7 +216,8 @@ export class BackupCoordinator {
       destinations,
       failures: tallies.flatMap((tally) => tally.failures),
       elapsedMs: Math.round(this.now() - start),
-      exitCode: failed ? ExitCode.failed : ExitCode.ok,
+      ...(this.#stop ? { stoppedBy: this.#stop.signal } : {}),
+      exitCode: this.#stop?.exitCode ?? (failed ? ExitCode.failed : ExitCode.ok),
     };
     emit(summary);
     await this.#logs.close();
@@ -280,6 +309,7 @@ export class BackupCoordinator {
             break;
           case "done":
             tally.readBack = message.readBack;
+            tally.stopped = message.stopped;
             finish();
             break;
           case "failed":
@@ -288,6 +318,8 @@ export class BackupCoordinator {
         }
       };
       worker.postMessage({ type: "start", job } satisfies ToWorker);
+      this.#workers.push(worker);
+      if (this.#stop) worker.postMessage({ type: "stop" } satisfies ToWorker);
     });
   }
 

@@ -64,7 +64,8 @@ export interface DestinationSummary {
   bytes: number;
   /** From the start of the run to the end of this destination's verification. */
   elapsedMs: number;
-  status: "ok" | "failed";
+  /** "stopped" when the run was stopped (Ctrl-C) before this destination finished. */
+  status: "ok" | "failed" | "stopped";
   /** Where verification read from; null with --no-verify or when nothing was verified. */
   readBack: ReadBack | null;
   /** Why the destination as a whole failed, when it did. */
@@ -86,6 +87,8 @@ export interface BackupSummary {
   destinations: DestinationSummary[];
   failures: FailedFile[];
   elapsedMs: number;
+  /** The signal that stopped the run early (SIGINT, SIGTERM), if one did. */
+  stoppedBy?: string;
   exitCode: number;
 }
 

@@ -102,7 +102,10 @@ export interface DestinationStats {
   failures: number;
 }
 
-export type ToWorker = { type: "start"; job: DestinationJob };
+export type ToWorker =
+  | { type: "start"; job: DestinationJob }
+  /** Stop soon (Ctrl-C): finish nothing new, record what is done. */
+  | { type: "stop" };
 
 export type FromWorker =
   /** At the end of manifest, `files` and `bytes` say what is to be copied. */
@@ -114,6 +117,6 @@ export type FromWorker =
   /** Something other than a file failed (a folder could not be created): the run fails. */
   | { type: "error"; message: string; path?: string }
   /** The destination finished; its records are written. */
-  | { type: "done"; readBack: ReadBack | null }
+  | { type: "done"; readBack: ReadBack | null; stopped: boolean }
   /** The destination as a whole could not go on (e.g. its root cannot be created). */
   | { type: "failed"; message: string };

@@ -1,7 +1,9 @@
 /**
  * Manifest: what one destination needs. A file is skipped only when the destination's
- * manifest records it with the source's size and mtime and the file on the destination
- * still has that size and mtime; everything else is copied.
+ * records hold it with the source's size and mtime and the file on the destination still
+ * has that size and mtime. A file so recorded but never verified (copied by a run that was
+ * stopped before its read-back) is read back instead of copied again; everything else is
+ * copied.
  */
 import type { SourceFile } from "./messages.ts";
 import type { ManifestEntry } from "../verify/manifest.ts";
@@ -11,6 +13,8 @@ import { toNative } from "../relative_path.ts";
 export interface DestinationPlan {
   /** Unchanged files, with the record that vouches for each. */
   skip: ManifestEntry[];
+  /** Unchanged files whose copy was never read back, with their record: verify only. */
+  recheck: { file: SourceFile; record: ManifestEntry }[];
   copy: SourceFile[];
 }
 
@@ -21,12 +25,13 @@ const STAT_CONCURRENCY = 64;
  * Decides what `destination` needs from `files`, given its manifest `records`.
  *
  * @example
- * const plan = await planDestination(tree.files, "/ssd/card", await readManifest("/ssd/card"));
+ * const plan = await planDestination(tree.files, "/ssd/card", await readRecords("/ssd/card"), true);
  */
 export async function planDestination(
   files: SourceFile[],
   destination: string,
   records: Map<string, ManifestEntry>,
+  verify: boolean,
 ): Promise<DestinationPlan> {
   const unchanged: (ManifestEntry | null)[] = new Array(files.length).fill(null);
   await forEachConcurrently(files, STAT_CONCURRENCY, async (file, i) => {
@@ -34,11 +39,12 @@ export async function planDestination(
     if (!record || record.size !== file.size || record.mtimeMs !== file.mtimeMs) return;
     if (await holds(destination, record)) unchanged[i] = record;
   });
-  const plan: DestinationPlan = { skip: [], copy: [] };
+  const plan: DestinationPlan = { skip: [], recheck: [], copy: [] };
   files.forEach((file, i) => {
     const record = unchanged[i];
-    if (record) plan.skip.push(record);
-    else plan.copy.push(file);
+    if (!record) plan.copy.push(file);
+    else if (verify && record.verifiedAt === null) plan.recheck.push({ file, record });
+    else plan.skip.push(record);
   });
   return plan;
 }

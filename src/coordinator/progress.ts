@@ -3,13 +3,14 @@
  * second) into per-destination progress with a smoothed rate and an ETA, for one renderer.
  * Work never waits on it: workers post and go on; the coordinator asks for snapshots.
  */
+import type { DestinationSummary } from "./events.ts";
 import type { DestinationStats } from "./messages.ts";
 
 /** One destination's progress as renderers and `--json` see it. */
 export interface DestinationProgress extends DestinationStats {
   destination: string;
   /** "running" until the destination is done, then how it ended. */
-  state: "running" | "ok" | "failed";
+  state: "running" | DestinationSummary["status"];
   /** Seconds left at the smoothed rate; null until there is enough data. */
   etaSeconds: number | null;
 }
@@ -80,7 +81,7 @@ export class ProgressAggregator {
   }
 
   /** Marks destination `index` as done. */
-  finish(index: number, state: "ok" | "failed"): void {
+  finish(index: number, state: DestinationSummary["status"]): void {
     this.#state[index] = state;
   }
 

@@ -23,6 +23,31 @@ export function isTempName(name: string): boolean {
 }
 
 /**
+ * Removes the temp files an earlier run left in `folders` (killed, or stopped twice): they
+ * never carried a final name, and a new copy starts its own. Returns how many went.
+ */
+export async function removeStaleTemps(folders: string[]): Promise<number> {
+  let removed = 0;
+  for (const folder of folders) {
+    try {
+      for await (const entry of Deno.readDir(folder)) {
+        if (entry.isFile && isTempName(entry.name)) {
+          await Deno.remove(path.join(folder, entry.name));
+          removed++;
+        }
+      }
+    } catch (error) {
+      // A folder the destination does not have yet (or has a file in its place) holds no
+      // temp file; the copy phase reports the file in the way.
+      if (!(error instanceof Deno.errors.NotFound || error instanceof Deno.errors.NotADirectory)) {
+        throw error;
+      }
+    }
+  }
+  return removed;
+}
+
+/**
  * Makes a folder's entries (renames, new files) durable. Windows cannot open a folder for
  * fsync; there NTFS journals the rename itself, so this is a no-op.
  */

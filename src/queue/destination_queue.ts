@@ -41,6 +41,7 @@ export class DestinationQueue {
   /** Slot loops alive, including those pausing before a retry. */
   #running = 0;
   #draining: { work: Work; onFailure: OnFailure; resolve: () => void } | null = null;
+  #stopped = false;
 
   constructor(private readonly options: QueueOptions) {
     this.#heap = new PriorityQueue<FileTask>(options.before ?? scoresHigher);
@@ -65,6 +66,11 @@ export class DestinationQueue {
     this.#heap.push(task);
   }
 
+  /** Hands out no more tasks; slots finish (or abandon) the file in hand and end. */
+  stop(): void {
+    this.#stopped = true;
+  }
+
   /** Changes the slot count; takes effect at once while draining. */
   setSlots(slots: number): void {
     this.#target = Math.max(1, slots);
@@ -85,7 +91,8 @@ export class DestinationQueue {
   }
 
   #fill(): void {
-    if (!this.#draining) return;
+    // A new slot of a stopped queue would end at once, and this loop never.
+    if (!this.#draining || this.#stopped) return;
     while (this.#running < this.#target && this.#heap.size > 0) {
       this.#running++;
       this.#slot(this.#draining.work, this.#draining.onFailure);
@@ -98,13 +105,13 @@ export class DestinationQueue {
     for (;;) {
       // A surplus slot stops between files; the decrement is synchronous so two slots
       // never both see the surplus.
-      const task = this.#running > this.#target ? undefined : this.#heap.pop();
+      const task = this.#stopped || this.#running > this.#target ? undefined : this.#heap.pop();
       if (!task) break;
       task.attempts++;
       try {
         await work(task);
       } catch (error) {
-        if (task.attempts <= retries && retryable(error)) {
+        if (task.attempts <= retries && retryable(error) && !this.#stopped) {
           this.options.onRetry?.(task, error);
           await sleep(retryPauseMs * 2 ** (task.attempts - 1));
           this.#heap.push(task);

@@ -5,29 +5,35 @@
  * through `post` only; it never waits for another destination.
  */
 import { path } from "../deps.ts";
-import { describeError, SourceChangedError, VerifyMismatchError } from "../errors.ts";
-import type { DestinationJob, FileResult, FromWorker, ReadBack } from "../coordinator/messages.ts";
-import { holds, planDestination } from "../coordinator/plan.ts";
+import {
+  describeError,
+  SourceChangedError,
+  StopRequested,
+  VerifyMismatchError,
+} from "../errors.ts";
+import type {
+  DestinationJob,
+  FileResult,
+  FromWorker,
+  ReadBack,
+  SourceFile,
+} from "../coordinator/messages.ts";
+import { type DestinationPlan, holds, planDestination } from "../coordinator/plan.ts";
 import { copyFile } from "../copy/copy_strategy.ts";
-import { fsyncFolder } from "../copy/durable.ts";
+import { fsyncFolder, removeStaleTemps } from "../copy/durable.ts";
 import { toNative } from "../relative_path.ts";
 import { openCacheDropper } from "../verify/cache_drop.ts";
 import { CHUNK_SIZE, hashFile } from "../verify/hashers.ts";
-import { type ManifestEntry, readManifest, writeRecords } from "../verify/manifest.ts";
+import { JournalWriter } from "../verify/journal.ts";
+import { type ManifestEntry, readRecords, writeRecords } from "../verify/manifest.ts";
 import { DestinationQueue } from "./destination_queue.ts";
 import { StatsReporter } from "./destination_stats.ts";
-import { type FileTask, taskOrder } from "./file_task.ts";
+import { type FileTask, taskOrder, type TaskPriority } from "./file_task.ts";
 import { priorityMatcher } from "./priority_rules.ts";
 import { RateLimiter } from "./rate_limiter.ts";
 import { ThroughputMonitor } from "./throughput_monitor.ts";
 
 type Post = (message: FromWorker) => void;
-
-/** Runs one destination's job to the end. Throws only on a bug; failures are posted. */
-export async function runDestination(job: DestinationJob, post: Post): Promise<void> {
-  using run = new DestinationRun(job, post);
-  await run.execute();
-}
 
 /** Creates a folder; true if it was new (its parent then needs an fsync). */
 async function createFolder(folder: string): Promise<boolean> {
@@ -48,8 +54,11 @@ const AUTO_START_SLOTS = 4;
 /** How often the ThroughputMonitor is asked for a slot count. */
 const MONITOR_INTERVAL_MS = 500;
 
-/** The copy and verify state of one destination's run. */
-class DestinationRun implements Disposable {
+/**
+ * One destination's run. `execute` runs it to the end and throws only on a bug; failures
+ * are posted.
+ */
+export class DestinationRun implements Disposable {
   #buffers: Uint8Array[] = [];
   /** Files copied this run, for `attempts` in results. */
   #copies = new Map<FileTask, number>();
@@ -62,6 +71,14 @@ class DestinationRun implements Disposable {
   #active: DestinationQueue | null = null;
   #timer: ReturnType<typeof setInterval> | undefined;
   #stats: StatsReporter;
+  #journal: JournalWriter;
+  #stopping = false;
+  /** Files copied or verified this run and not failed since, by path. */
+  #good = new Map<string, FileTask>();
+  /** Paths of files that failed this run. */
+  #failed = new Set<string>();
+  #priorityOf: (path: string) => TaskPriority;
+  #startedAt = Date.now();
   /** Every message to the coordinator goes through here, so the stats see it. */
   readonly post: Post;
 
@@ -78,11 +95,25 @@ class DestinationRun implements Disposable {
       () => this.#monitor.bytesPerSecond(),
     );
     this.post = this.#stats.post;
+    this.#journal = new JournalWriter(
+      job.destination,
+      (message) => this.post({ type: "warning", message }),
+    );
+    this.#priorityOf = priorityMatcher(job.priorities);
   }
 
   [Symbol.dispose](): void {
     clearInterval(this.#timer);
     this.#stats[Symbol.dispose]();
+  }
+
+  /**
+   * Stops soon: no new file is started, the files in hand are abandoned (their temp files
+   * removed), and what was completed is flushed and recorded before the run ends.
+   */
+  stop(): void {
+    this.#stopping = true;
+    this.#active?.stop();
   }
 
   /** Manifest, Copy, Flush, Verify, then the records; each phase announced. */
@@ -96,14 +127,22 @@ class DestinationRun implements Disposable {
       // The root may be new (made here, or by the run log just before): its entry in the
       // parent folder must be durable too.
       this.#touched.add(path.dirname(root));
-      records = await readManifest(root);
+      records = await readRecords(root);
+      const stale = await removeStaleTemps([
+        root,
+        ...job.folders.map((rel) => toNative(root, rel)),
+      ]);
+      if (stale > 0) {
+        post({ type: "warning", message: `removed ${stale} temp file(s) left by an earlier run` });
+      }
     } catch (error) {
       post({ type: "failed", message: describeError(error) });
       return;
     }
-    const plan = await planDestination(job.files, root, records);
+    const plan = await planDestination(job.files, root, records, job.verify);
     const bytes = plan.copy.reduce((sum, file) => sum + file.size, 0);
-    this.#stats.planned(job.verify ? 2 * bytes : bytes);
+    const recheckBytes = plan.recheck.reduce((sum, { file }) => sum + file.size, 0);
+    this.#stats.planned(job.verify ? 2 * bytes + recheckBytes : bytes);
     post({ type: "phase", phase: "manifest", state: "end", files: plan.copy.length, bytes });
     for (const record of plan.skip) {
       const { path: rel, size, sha256 } = record;
@@ -120,22 +159,25 @@ class DestinationRun implements Disposable {
     post({ type: "phase", phase: "flush", state: "end" });
 
     let readBack: ReadBack | null = null;
-    let good = copied;
-    if (job.verify) {
+    if (job.verify && !this.#stopping) {
       post({ type: "phase", phase: "verify", state: "start" });
-      ({ readBack, verified: good } = await this.#verify(copied));
+      const rechecked = plan.recheck.map(({ file, record }) => this.#task(file, record.sha256));
+      readBack = await this.#verify([...copied, ...rechecked]);
       post({ type: "phase", phase: "verify", state: "end" });
-    } else {
-      for (const task of copied) post({ type: "file", result: this.#result(task, "copied") });
+    }
+    // Copies not read back: --no-verify, or the run was stopped first.
+    for (const task of this.#good.values()) {
+      if (!task.verifiedAt) post({ type: "file", result: this.#result(task, "copied") });
     }
 
     try {
-      await writeRecords(root, await nextRecords(job, records, plan.skip, good));
+      await this.#journal.close();
+      await writeRecords(root, await this.#nextRecords(records, plan));
     } catch (error) {
       post({ type: "failed", message: `cannot write the records: ${describeError(error)}` });
       return;
     }
-    post({ type: "done", readBack });
+    post({ type: "done", readBack, stopped: this.#stopping });
   }
 
   /** Follows the monitor's recommendation, and says so. */
@@ -152,6 +194,7 @@ class DestinationRun implements Disposable {
 
   /** Every chunk written or read back passes here: the bandwidth limit, then the count. */
   #pace = async (bytes: number): Promise<void> => {
+    if (this.#stopping) throw new StopRequested();
     if (this.#limiter) await this.#limiter.take(bytes);
     this.#monitor.record(bytes);
     this.#stats.add(bytes);
@@ -172,12 +215,7 @@ class DestinationRun implements Disposable {
   /** Copies `files`; returns the tasks that were copied (each with its source hash). */
   async #copy(files: DestinationJob["files"]): Promise<FileTask[]> {
     const queue = this.#queue();
-    const addedAt = Date.now();
-    const priorityOf = priorityMatcher(this.job.priorities);
-    for (const file of files) {
-      const sourcePath = toNative(this.job.source, file.path);
-      queue.push({ sourcePath, file, priority: priorityOf(file.path), addedAt, attempts: 0 });
-    }
+    for (const file of files) queue.push(this.#task(file));
     const copied: FileTask[] = [];
     await queue.drain(async (task) => {
       await this.#copyOne(task);
@@ -205,15 +243,14 @@ class DestinationRun implements Disposable {
    * Reads every copied file back (from disk where the cache can be dropped) and compares its
    * hash with the source's. A mismatch is copied again and re-read, up to the retry limit.
    */
-  async #verify(copied: FileTask[]): Promise<{ readBack: ReadBack; verified: FileTask[] }> {
+  async #verify(tasks: FileTask[]): Promise<ReadBack> {
     const dropper = await openCacheDropper(this.job.destination);
     let readBack = dropper.readBack;
     const queue = this.#queue();
-    for (const task of copied) {
+    for (const task of tasks) {
       task.attempts = 0;
       queue.push(task);
     }
-    const verified: FileTask[] = [];
     await queue.drain(async (task) => {
       const target = toNative(this.job.destination, task.file.path);
       if (task.attempts > 1) {
@@ -235,10 +272,23 @@ class DestinationRun implements Disposable {
         );
       }
       task.verifiedAt = new Date().toISOString();
-      verified.push(task);
+      this.#good.set(task.file.path, task);
+      this.#journal.add(entryOf(task));
       this.post({ type: "file", result: this.#result(task, "verified") });
     }, (task, error) => this.#fail(task, error));
-    return { readBack, verified };
+    return readBack;
+  }
+
+  /** A queue task for `file`; `sha256` when its copy exists and only needs reading back. */
+  #task(file: SourceFile, sha256?: string): FileTask {
+    return {
+      sourcePath: toNative(this.job.source, file.path),
+      file,
+      priority: this.#priorityOf(file.path),
+      addedAt: this.#startedAt,
+      attempts: 0,
+      sha256,
+    };
   }
 
   #result(task: FileTask, status: "copied" | "verified"): FileResult {
@@ -253,11 +303,18 @@ class DestinationRun implements Disposable {
       copyFile(task.sourcePath, task.file, target, buffer, this.#pace)
     );
     task.sha256 = sha256;
+    task.verifiedAt = undefined;
     this.#touched.add(path.dirname(target));
+    this.#good.set(task.file.path, task);
+    this.#journal.add(entryOf(task));
   }
 
   #fail(task: FileTask, error: unknown): void {
     const { path: rel, size } = task.file;
+    this.#good.delete(rel);
+    // A file abandoned because the run is stopping is not a failure: it is simply not done.
+    if (error instanceof StopRequested) return;
+    this.#failed.add(rel);
     this.post({
       type: "file",
       result: {
@@ -283,6 +340,27 @@ class DestinationRun implements Disposable {
     return this.#active;
   }
 
+  /**
+   * The records after this run: unchanged files keep their entries; files copied or verified
+   * this run get new ones (unverified if the run stopped before their read-back); files
+   * that failed get none; files left for a read-back that never came keep theirs; entries
+   * of files no longer in the source stay while the copy on the destination still holds.
+   */
+  async #nextRecords(
+    records: Map<string, ManifestEntry>,
+    plan: DestinationPlan,
+  ): Promise<ManifestEntry[]> {
+    const inSource = new Set(this.job.files.map((file) => file.path));
+    const next: ManifestEntry[] = [...plan.skip, ...[...this.#good.values()].map(entryOf)];
+    for (const { record } of plan.recheck) {
+      if (!this.#good.has(record.path) && !this.#failed.has(record.path)) next.push(record);
+    }
+    for (const [rel, record] of records) {
+      if (!inSource.has(rel) && await holds(this.job.destination, record)) next.push(record);
+    }
+    return next;
+  }
+
   /** Lends a chunk buffer; at most one per busy slot ever exists. */
   async #withBuffer<T>(use: (buffer: Uint8Array) => Promise<T>): Promise<T> {
     const buffer = this.#buffers.pop() ?? new Uint8Array(CHUNK_SIZE);
@@ -294,30 +372,8 @@ class DestinationRun implements Disposable {
   }
 }
 
-/**
- * The records after this run: the unchanged files keep their entries, this run's good copies
- * get new ones, failed files get none, and entries of files no longer in the source stay
- * while the copy on the destination still holds.
- */
-async function nextRecords(
-  job: DestinationJob,
-  records: Map<string, ManifestEntry>,
-  unchanged: ManifestEntry[],
-  good: FileTask[],
-): Promise<ManifestEntry[]> {
-  const inSource = new Set(job.files.map((file) => file.path));
-  const next: ManifestEntry[] = [...unchanged];
-  for (const [rel, record] of records) {
-    if (!inSource.has(rel) && await holds(job.destination, record)) next.push(record);
-  }
-  for (const { file, sha256, verifiedAt } of good) {
-    next.push({
-      path: file.path,
-      size: file.size,
-      mtimeMs: file.mtimeMs,
-      sha256: sha256!,
-      verifiedAt: verifiedAt ?? null,
-    });
-  }
-  return next;
+/** The record of a task copied (or verified) this run. */
+function entryOf({ file, sha256, verifiedAt }: FileTask): ManifestEntry {
+  const { path: rel, size, mtimeMs } = file;
+  return { path: rel, size, mtimeMs, sha256: sha256!, verifiedAt: verifiedAt ?? null };
 }

@@ -184,6 +184,9 @@ function backupSummary(summary: BackupSummary, line: (text: string) => void): vo
 }
 
 function outcome(summary: BackupSummary): string {
+  if (summary.stoppedBy) {
+    return `stopped by ${summary.stoppedBy}; what was completed is recorded, and the next run goes on from there`;
+  }
   if (summary.exitCode !== 0) return "finished with failures";
   const destinations = summary.destinations;
   if (destinations.every((d) => d.copied === 0)) return "done, nothing to copy";

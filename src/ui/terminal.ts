@@ -190,8 +190,8 @@ function header(state: DisplayState, width: number, color: boolean, paint: Paint
     const state = view.progress?.state;
     const word = state === "ok"
       ? "done"
-      : state === "failed"
-      ? "failed"
+      : state === "failed" || state === "stopped"
+      ? state
       : view.phase === "waiting"
       ? "waiting"
       : ING[view.phase];
@@ -255,6 +255,8 @@ function fieldsOf(view: DestinationView, paint: Paint): string[] {
       ? paint("32", "done ✓")
       : state === "failed"
       ? paint("31", "failed ✗")
+      : state === "stopped"
+      ? paint("33", "stopped")
       : view.phase,
     `×${workers}`,
   ];

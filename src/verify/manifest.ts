@@ -7,11 +7,13 @@
 import { path } from "../deps.ts";
 import { ExitCode, FanoutError } from "../errors.ts";
 import { RECORDS_FOLDER } from "../coordinator/scan.ts";
-import { writeFileDurably } from "../copy/durable.ts";
+import { fsyncFolder, writeFileDurably } from "../copy/durable.ts";
 import { unsafeRelativePath } from "../relative_path.ts";
 import { formatSums } from "./sha256sums.ts";
 
 export const MANIFEST_NAME = "manifest.ndjson";
+/** Entries of a run still going (or killed), one per line, merged into the manifest at its end. */
+export const JOURNAL_NAME = "journal.ndjson";
 export const SUMS_NAME = "SHA256SUMS";
 
 export interface ManifestEntry {
@@ -37,6 +39,43 @@ export class ManifestError extends FanoutError {
 
 export function manifestPath(destination: string): string {
   return path.join(destination, RECORDS_FOLDER, MANIFEST_NAME);
+}
+
+export function journalPath(destination: string): string {
+  return path.join(destination, RECORDS_FOLDER, JOURNAL_NAME);
+}
+
+/**
+ * A destination's records as the last run left them: its manifest, updated by the journal
+ * of a run that did not finish (killed, or the power went). Later journal lines win.
+ */
+export async function readRecords(destination: string): Promise<Map<string, ManifestEntry>> {
+  const records = await readManifest(destination);
+  const file = journalPath(destination);
+  const text = await Deno.readTextFile(file).catch((error) => {
+    if (error instanceof Deno.errors.NotFound) return "";
+    throw error;
+  });
+  for (const entry of parseJournal(text, file)) records.set(entry.path, entry);
+  return records;
+}
+
+/**
+ * Journal lines in order. A last line cut short by a kill is ignored; any other bad line
+ * is an error naming it.
+ */
+export function parseJournal(text: string, file: string): ManifestEntry[] {
+  const lines = text.split("\n");
+  const torn = lines.pop() ?? "";
+  const entries = lines.map((line, i) => checkEntry(parseLine(line, file, i + 1), file, i + 1));
+  if (torn !== "") {
+    try {
+      entries.push(checkEntry(parseLine(torn, file, lines.length + 1), file, lines.length + 1));
+    } catch {
+      // Written up to the kill and no further: nothing it says can be trusted.
+    }
+  }
+  return entries;
 }
 
 /**
@@ -136,6 +175,13 @@ export async function writeRecords(
   await Deno.mkdir(folder, { recursive: true });
   await writeIfChanged(path.join(folder, SUMS_NAME), formatSums(sorted));
   await writeIfChanged(manifestPath(destination), formatManifest(sorted));
+  // The manifest now holds everything the journal said.
+  try {
+    await Deno.remove(journalPath(destination));
+    await fsyncFolder(folder);
+  } catch (error) {
+    if (!(error instanceof Deno.errors.NotFound)) throw error;
+  }
 }
 
 async function writeIfChanged(file: string, text: string): Promise<void> {

@@ -81,23 +81,3 @@ Deno.test("a source file modified while it is copied is failed with 'source chan
   const left = [...Deno.readDirSync(destination)].map((e) => e.name).sort();
   assert.deepEqual(left, [".fanout", "note.txt"], "no copy and no temp file of the changed file");
 });
-
-Deno.test("Ctrl-C exits 130 and leaves no partial file under its final name", async () => {
-  await using folder = await testFolder();
-  const source = path.join(folder.path, "card");
-  await Deno.mkdir(source);
-  assert.equal((await sh("truncate", ["-s", "512M", path.join(source, "clip.mov")])).code, 0);
-  const destination = path.join(folder.path, "dest");
-  const child = spawnFanout(["backup", "--json", source, destination]);
-  for await (const event of jsonEvents(child)) {
-    if (event.type === "phase" && event.phase === "copy" && event.state === "start") {
-      child.kill("SIGINT");
-      break;
-    }
-  }
-  const output = await child.output();
-  assert.equal(output.code, 130);
-  assert.match(new TextDecoder().decode(output.stderr), /stopped by SIGINT/);
-  const names = [...Deno.readDirSync(destination)].map((e) => e.name);
-  assert.ok(!names.includes("clip.mov"), `a partial copy carries the final name: ${names}`);
-});
