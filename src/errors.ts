@@ -52,6 +52,18 @@ export class VerifyMismatchError extends Error {
   }
 }
 
+/**
+ * Why an error ends the whole destination rather than one file, or null: a full disk, a
+ * quota, a read-only filesystem. Retrying other files there could only fail the same way.
+ */
+export function destinationFatal(error: unknown): string | null {
+  const code = (error as { code?: string })?.code;
+  if (code === "ENOSPC") return "the disk is full";
+  if (code === "EDQUOT") return "the disk quota is used up";
+  if (code === "EROFS") return "the destination is read-only";
+  return null;
+}
+
 /** A short, human reason for any thrown value, without a stack. */
 export function describeError(error: unknown): string {
   if (error instanceof Error) return error.message;

@@ -16,13 +16,15 @@ export interface DestinationPlan {
   /** Unchanged files whose copy was never read back, with their record: verify only. */
   recheck: { file: SourceFile; record: ManifestEntry }[];
   copy: SourceFile[];
+  /** Bytes of the files already at the targets of `copy`, which the copies replace. */
+  replacedBytes: number;
 }
 
 /** How many lstat calls are in flight at once while planning. */
 const STAT_CONCURRENCY = 64;
 
 /**
- * Decides what `destination` needs from `files`, given its manifest `records`.
+ * Decides what `destination` needs from `files`, given its `records`.
  *
  * @example
  * const plan = await planDestination(tree.files, "/ssd/card", await readRecords("/ssd/card"), true);
@@ -33,27 +35,52 @@ export async function planDestination(
   records: Map<string, ManifestEntry>,
   verify: boolean,
 ): Promise<DestinationPlan> {
-  const unchanged: (ManifestEntry | null)[] = new Array(files.length).fill(null);
+  const targets: (Deno.FileInfo | null)[] = new Array(files.length).fill(null);
   await forEachConcurrently(files, STAT_CONCURRENCY, async (file, i) => {
-    const record = records.get(file.path);
-    if (!record || record.size !== file.size || record.mtimeMs !== file.mtimeMs) return;
-    if (await holds(destination, record)) unchanged[i] = record;
+    targets[i] = await Deno.lstat(toNative(destination, file.path)).catch(() => null);
   });
-  const plan: DestinationPlan = { skip: [], recheck: [], copy: [] };
+  const plan: DestinationPlan = { skip: [], recheck: [], copy: [], replacedBytes: 0 };
   files.forEach((file, i) => {
-    const record = unchanged[i];
-    if (!record) plan.copy.push(file);
-    else if (verify && record.verifiedAt === null) plan.recheck.push({ file, record });
-    else plan.skip.push(record);
+    const record = records.get(file.path);
+    const target = targets[i];
+    if (
+      !record || record.size !== file.size || record.mtimeMs !== file.mtimeMs ||
+      !target || !matches(target, record)
+    ) {
+      plan.copy.push(file);
+      if (target?.isFile) plan.replacedBytes += target.size;
+    } else if (verify && record.verifiedAt === null) {
+      plan.recheck.push({ file, record });
+    } else {
+      plan.skip.push(record);
+    }
   });
   return plan;
+}
+
+/**
+ * The free space a plan needs: each file rounded up to whole blocks, less what the copies
+ * replace, plus room for the largest file, whose old copy stays until its new one is whole.
+ */
+export function bytesNeeded(plan: DestinationPlan, blockSize: number): number {
+  const blocks = (size: number) => Math.ceil(size / blockSize) * blockSize;
+  let total = 0;
+  let largest = 0;
+  for (const file of plan.copy) {
+    total += blocks(file.size);
+    largest = Math.max(largest, blocks(file.size));
+  }
+  return Math.max(0, total - plan.replacedBytes) + (plan.replacedBytes > 0 ? largest : 0);
+}
+
+function matches(info: Deno.FileInfo, record: ManifestEntry): boolean {
+  return info.isFile && info.size === record.size && info.mtime?.getTime() === record.mtimeMs;
 }
 
 /** Whether the destination file is still a regular file with the recorded size and mtime. */
 export async function holds(destination: string, record: ManifestEntry): Promise<boolean> {
   try {
-    const info = await Deno.lstat(toNative(destination, record.path));
-    return info.isFile && info.size === record.size && info.mtime?.getTime() === record.mtimeMs;
+    return matches(await Deno.lstat(toNative(destination, record.path)), record);
   } catch {
     return false;
   }

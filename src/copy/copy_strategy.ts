@@ -32,7 +32,12 @@ export async function copyFile(
 ): Promise<CopyResult> {
   const temp = tempPathFor(target);
   try {
-    using source = await Deno.open(sourcePath, { read: true });
+    using source = await Deno.open(sourcePath, { read: true }).catch((error) => {
+      if (error instanceof Deno.errors.NotFound) {
+        throw new SourceChangedError("the source file vanished before it was copied");
+      }
+      throw error;
+    });
     using out = await Deno.open(temp, { write: true, create: true, truncate: true });
     const hasher = sha256Hasher();
     let bytes = 0;

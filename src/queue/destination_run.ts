@@ -4,9 +4,11 @@
  * every copy back from disk as soon as its own copying ends) and its records. It reports
  * through `post` only; it never waits for another destination.
  */
-import { path } from "../deps.ts";
+import { path, statfs } from "../deps.ts";
+import { formatBytes } from "../format.ts";
 import {
   describeError,
+  destinationFatal,
   SourceChangedError,
   StopRequested,
   VerifyMismatchError,
@@ -18,7 +20,7 @@ import type {
   ReadBack,
   SourceFile,
 } from "../coordinator/messages.ts";
-import { type DestinationPlan, holds, planDestination } from "../coordinator/plan.ts";
+import { bytesNeeded, type DestinationPlan, holds, planDestination } from "../coordinator/plan.ts";
 import { copyFile } from "../copy/copy_strategy.ts";
 import { fsyncFolder, removeStaleTemps } from "../copy/durable.ts";
 import { toNative } from "../relative_path.ts";
@@ -73,6 +75,8 @@ export class DestinationRun implements Disposable {
   #stats: StatsReporter;
   #journal: JournalWriter;
   #stopping = false;
+  /** Why the whole destination failed mid-run, once it has. */
+  #aborted: string | null = null;
   /** Files copied or verified this run and not failed since, by path. */
   #good = new Map<string, FileTask>();
   /** Paths of files that failed this run. */
@@ -140,6 +144,11 @@ export class DestinationRun implements Disposable {
       return;
     }
     const plan = await planDestination(job.files, root, records, job.verify);
+    const shortfall = await this.#spaceShortfall(plan);
+    if (shortfall) {
+      post({ type: "failed", message: shortfall });
+      return;
+    }
     const bytes = plan.copy.reduce((sum, file) => sum + file.size, 0);
     const recheckBytes = plan.recheck.reduce((sum, { file }) => sum + file.size, 0);
     this.#stats.planned(job.verify ? 2 * bytes + recheckBytes : bytes);
@@ -174,10 +183,14 @@ export class DestinationRun implements Disposable {
       await this.#journal.close();
       await writeRecords(root, await this.#nextRecords(records, plan));
     } catch (error) {
-      post({ type: "failed", message: `cannot write the records: ${describeError(error)}` });
+      // A destination that already failed (a full disk, say) may well refuse its records
+      // too; its own reason is the one to tell.
+      const reason = this.#aborted ?? `cannot write the records: ${describeError(error)}`;
+      post({ type: "failed", message: reason });
       return;
     }
-    post({ type: "done", readBack, stopped: this.#stopping });
+    if (this.#aborted) post({ type: "failed", message: this.#aborted });
+    else post({ type: "done", readBack, stopped: this.#stopping });
   }
 
   /** Follows the monitor's recommendation, and says so. */
@@ -217,10 +230,13 @@ export class DestinationRun implements Disposable {
     const queue = this.#queue();
     for (const file of files) queue.push(this.#task(file));
     const copied: FileTask[] = [];
-    await queue.drain(async (task) => {
-      await this.#copyOne(task);
-      copied.push(task);
-    }, (task, error) => this.#fail(task, error));
+    await queue.drain(
+      this.#guarded(async (task) => {
+        await this.#copyOne(task);
+        copied.push(task);
+      }),
+      (task, error) => this.#fail(task, error),
+    );
     return copied;
   }
 
@@ -251,32 +267,78 @@ export class DestinationRun implements Disposable {
       task.attempts = 0;
       queue.push(task);
     }
-    await queue.drain(async (task) => {
-      const target = toNative(this.job.destination, task.file.path);
-      if (task.attempts > 1) {
-        await this.#copyOne(task);
-        await fsyncFolder(path.dirname(target));
-      }
-      if (!dropper.drop(target) && readBack.source === "disk") {
-        readBack = {
-          source: "cache",
-          reason: "the page cache could not be dropped for some files",
-        };
-      }
-      const { sha256, bytes } = await this.#withBuffer((buffer) =>
-        hashFile(target, buffer, this.#pace)
-      );
-      if (bytes !== task.file.size || sha256 !== task.sha256) {
-        throw new VerifyMismatchError(
-          `the copy read back does not match the source (${bytes} bytes, sha256 ${sha256})`,
+    await queue.drain(
+      this.#guarded(async (task) => {
+        const target = toNative(this.job.destination, task.file.path);
+        if (task.attempts > 1) {
+          await this.#copyOne(task);
+          await fsyncFolder(path.dirname(target));
+        }
+        if (!dropper.drop(target) && readBack.source === "disk") {
+          readBack = {
+            source: "cache",
+            reason: "the page cache could not be dropped for some files",
+          };
+        }
+        const { sha256, bytes } = await this.#withBuffer((buffer) =>
+          hashFile(target, buffer, this.#pace)
         );
-      }
-      task.verifiedAt = new Date().toISOString();
-      this.#good.set(task.file.path, task);
-      this.#journal.add(entryOf(task));
-      this.post({ type: "file", result: this.#result(task, "verified") });
-    }, (task, error) => this.#fail(task, error));
+        if (bytes !== task.file.size || sha256 !== task.sha256) {
+          throw new VerifyMismatchError(
+            `the copy read back does not match the source (${bytes} bytes, sha256 ${sha256})`,
+          );
+        }
+        task.verifiedAt = new Date().toISOString();
+        this.#good.set(task.file.path, task);
+        this.#journal.add(entryOf(task));
+        this.post({ type: "file", result: this.#result(task, "verified") });
+      }),
+      (task, error) => this.#fail(task, error),
+    );
     return readBack;
+  }
+
+  /**
+   * `work`, and if it fails for a reason that dooms the whole destination (a full disk, a
+   * read-only or vanished destination), the destination stops at once with that reason.
+   */
+  #guarded(work: (task: FileTask) => Promise<void>): (task: FileTask) => Promise<void> {
+    return async (task) => {
+      try {
+        await work(task);
+      } catch (error) {
+        if (!(error instanceof StopRequested) && !this.#aborted) {
+          const reason = destinationFatal(error) ??
+            (await exists(this.job.destination)
+              ? null
+              : "the destination folder is gone (unmounted or deleted?)");
+          if (reason) {
+            this.#aborted = `${reason}: ${describeError(error)}`;
+            this.stop();
+          }
+        }
+        throw error;
+      }
+    };
+  }
+
+  /** Why the destination cannot hold what the plan copies, or null (also when unknown). */
+  async #spaceShortfall(plan: DestinationPlan): Promise<string | null> {
+    if (plan.copy.length === 0) return null;
+    if (Deno.permissions.querySync({ name: "sys", kind: "statfs" }).state !== "granted") {
+      this.post({
+        type: "warning",
+        message: "free space not checked: --allow-sys was not granted",
+      });
+      return null;
+    }
+    const info = await statfs(this.job.destination);
+    const free = info.bavail * info.bsize;
+    const needed = bytesNeeded(plan, info.bsize);
+    if (needed <= free) return null;
+    return `not enough free space: the copies need ${
+      formatBytes(needed)
+    } (${needed} bytes), the destination has ${formatBytes(free)} (${free} bytes) free`;
   }
 
   /** A queue task for `file`; `sha256` when its copy exists and only needs reading back. */
@@ -333,7 +395,7 @@ export class DestinationRun implements Disposable {
       slots: this.#slots,
       retries: this.job.retries,
       retryPauseMs: this.job.retryPauseMs,
-      retryable: (error) => !(error instanceof SourceChangedError),
+      retryable: (error) => !(error instanceof SourceChangedError) && !destinationFatal(error),
       onRetry: () => this.#stats.retried(),
       before: taskOrder(this.job.order),
     });
@@ -376,4 +438,12 @@ export class DestinationRun implements Disposable {
 function entryOf({ file, sha256, verifiedAt }: FileTask): ManifestEntry {
   const { path: rel, size, mtimeMs } = file;
   return { path: rel, size, mtimeMs, sha256: sha256!, verifiedAt: verifiedAt ?? null };
+}
+
+async function exists(folder: string): Promise<boolean> {
+  try {
+    return (await Deno.stat(folder)).isDirectory;
+  } catch {
+    return false;
+  }
 }

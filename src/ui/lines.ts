@@ -11,7 +11,7 @@ import type {
   VerifySummary,
 } from "../coordinator/events.ts";
 import type { ReadBack } from "../coordinator/messages.ts";
-import { formatBytes, formatCount, formatDuration, formatRate } from "./format.ts";
+import { formatBytes, formatCount, formatDuration, formatRate } from "../format.ts";
 import { displayWidth } from "./width.ts";
 
 export interface LineOptions {

@@ -1,6 +1,6 @@
 /** Numbers for people: byte sizes, durations, counts and speeds. */
-import { assert, fc } from "../deps.ts";
-import { formatBytes, formatCount, formatDuration, formatRate } from "../../src/ui/format.ts";
+import { assert, fc } from "./deps.ts";
+import { formatBytes, formatCount, formatDuration, formatRate } from "../src/format.ts";
 
 const UNITS = ["B", "KiB", "MiB", "GiB", "TiB", "PiB"];
 
