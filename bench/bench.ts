@@ -4,7 +4,8 @@
  *
  * `deno task bench [--set camera|small] [--scale F] [--runs N] [--destinations 1,3]
  * [--only id,...] [--dir DIR]`
- * `deno task bench --suite independence [--scale F] [--runs N] [--slow-fraction F] [--dir DIR]`
+ * `deno task bench --suite independence [--scale F] [--runs N] [--slow-fraction F]
+ * [--slow-on same-disk|separate|both] [--slow-dir DIR] [--dir DIR]`
  *
  * In the default suite, `contenders`, each contender copies the data set (bench/data.ts)
  * into fresh destination folders, once per run and per destination count; runs go
@@ -21,7 +22,13 @@ import { parseArgs } from "../tests/deps.ts";
 import { path } from "../src/deps.ts";
 import { REPO } from "../tests/helpers.ts";
 import { type DataSet, ensureChecksums, ensureDataSet, SET_NAMES, type SetName } from "./data.ts";
-import { DEFAULT_SLOW_FRACTION, runIndependence } from "./independence.ts";
+import {
+  DEFAULT_SEPARATE_DIR,
+  DEFAULT_SLOW_FRACTION,
+  runIndependence,
+  SLOW_ON,
+  type SlowOn,
+} from "./independence.ts";
 import {
   BASELINE,
   type Contender,
@@ -65,6 +72,13 @@ Options:
   --slow-fraction <f>     independence only: the slow destination's limit as a fraction
                           of the fast one's own throughput alone, above 0, at most 1
                           (default ${DEFAULT_SLOW_FRACTION})
+  --slow-on <where>       independence only: where the slow destination is (default
+                          both): same-disk = a sibling folder of the fast one;
+                          separate = a folder under --slow-dir, standing for a NAS or
+                          USB disk that does not share the fast one's disk; both
+  --slow-dir <folder>     independence only: the folder for a separate-device slow
+                          destination (default ${DEFAULT_SEPARATE_DIR}, tmpfs); skipped, with
+                          the reason, if missing or short of space for the data set
   --dir <folder>          work folder for data sets and runs (default <repo>/.test-tmp/bench)
   -h, --help              this text
 
@@ -79,6 +93,8 @@ interface Options {
   only: string[] | null;
   dir: string | null;
   slowFraction: number;
+  slowOn: SlowOn;
+  slowDir: string | null;
 }
 
 class UsageError extends Error {}
@@ -96,6 +112,8 @@ function parseOptions(args: string[]): Options | "help" {
       destinations: { type: "string" },
       only: { type: "string" },
       "slow-fraction": { type: "string" },
+      "slow-on": { type: "string" },
+      "slow-dir": { type: "string" },
       dir: { type: "string" },
       help: { type: "boolean", short: "h" },
     },
@@ -107,7 +125,9 @@ function parseOptions(args: string[]): Options | "help" {
   const suite = values.suite as Suite;
   const foreign = suite === "independence"
     ? (["set", "destinations", "only"] as const).filter((name) => values[name] !== undefined)
-    : (["slow-fraction"] as const).filter((name) => values[name] !== undefined);
+    : (["slow-fraction", "slow-on", "slow-dir"] as const).filter((name) =>
+      values[name] !== undefined
+    );
   if (foreign.length > 0) {
     throw new UsageError(
       `${foreign.map((name) => `--${name}`).join(", ")} cannot be used with --suite ${suite}`,
@@ -138,6 +158,13 @@ function parseOptions(args: string[]): Options | "help" {
   if (!(slowFraction > 0 && slowFraction <= 1)) {
     throw new UsageError("--slow-fraction must be above 0 and at most 1");
   }
+  const slowOn = values["slow-on"] ?? "both";
+  if (!SLOW_ON.includes(slowOn as SlowOn)) {
+    throw new UsageError(`--slow-on must be one of ${SLOW_ON.join(", ")}`);
+  }
+  if (values["slow-dir"] !== undefined && slowOn === "same-disk") {
+    throw new UsageError("--slow-dir needs --slow-on separate or both");
+  }
   return {
     suite,
     set: set as SetName,
@@ -147,6 +174,8 @@ function parseOptions(args: string[]): Options | "help" {
     only,
     dir: values.dir ?? null,
     slowFraction,
+    slowOn: slowOn as SlowOn,
+    slowDir: values["slow-dir"] ?? null,
   };
 }
 
@@ -155,7 +184,16 @@ function commandLine(options: Options): string {
   const quote = (s: string) => /^[\w.,/@%+=:-]+$/.test(s) ? s : `'${s.replaceAll("'", `'\\''`)}'`;
   const common = ["--scale", String(options.scale), "--runs", String(options.runs)];
   const args = options.suite === "independence"
-    ? ["--suite", "independence", ...common, "--slow-fraction", String(options.slowFraction)]
+    ? [
+      "--suite",
+      "independence",
+      ...common,
+      "--slow-fraction",
+      String(options.slowFraction),
+      "--slow-on",
+      options.slowOn,
+      ...(options.slowDir ? ["--slow-dir", options.slowDir] : []),
+    ]
     : [
       "--set",
       options.set,
@@ -356,9 +394,12 @@ async function main(args: string[]): Promise<number> {
   const runsDir = path.join(workDir, "runs");
   await Deno.mkdir(workDir, { recursive: true });
   if (options.suite === "independence") {
-    const { scale, runs, slowFraction } = options;
+    const { scale, runs, slowFraction, slowOn, slowDir } = options;
     const command = commandLine(options);
-    return await runIndependence({ scale, runs, slowFraction, workDir, command }, log);
+    return await runIndependence(
+      { scale, runs, slowFraction, slowOn, slowDir, workDir, command },
+      log,
+    );
   }
   await Deno.remove(runsDir, { recursive: true }).catch(() => {});
 

@@ -3,16 +3,27 @@
  * cost the fast one time?
  *
  * On the camera set (bench/data.ts), fanout backs up to a folder `fast` alone, then to `fast`
- * beside a sibling `slow` limited with `--limit 2=RATE`. RATE is `--slow-fraction` of fast's
- * own throughput in the session's first run alone (source bytes ÷ its `elapsedMs`). The
- * baseline, bench/sequential_copy.ts, makes the same two runs as a sequential per-file copy,
- * its slow copy throttled to the same RATE. Each round runs fanout alone, fanout beside slow,
- * the baseline alone, the baseline beside slow; the page cache is dropped before every run
- * when possible, and the destinations are removed after it. The report is a Markdown table
- * on stdout: fast's median elapsed time alone and beside slow, their ratio (issue #3's target
- * for fanout: ≤ 1.05) and slow's median elapsed time. Nothing here asserts a speed.
+ * beside a destination `slow` limited with `--limit 2=RATE`. `slow` is placed in one or both
+ * of two places (`--slow-on same-disk|separate|both`, default both):
+ *
+ * - `same disk`: a sibling folder of `fast`, on the same file system, so it shares fast's
+ *   disk bandwidth and journal;
+ * - `separate device`: a folder under /dev/shm (tmpfs), or under `--slow-dir DIR`, standing
+ *   in for a NAS or a USB disk that does not share fast's disk. It is skipped, with the
+ *   reason in the report, when that folder is missing or lacks free space for the data set.
+ *
+ * RATE is `--slow-fraction` of fast's own throughput alone: source bytes ÷ the median
+ * `elapsedMs` of two calibration runs of fanout alone, made (and left out of the table)
+ * before the timed runs, because the first run of a session is the slowest. The baseline,
+ * bench/sequential_copy.ts, makes the same runs as a sequential per-file copy, its slow copy
+ * throttled to the same RATE. Each round runs fanout alone, fanout beside slow in each place,
+ * then the baseline the same way; the page cache is dropped before every run when possible,
+ * and the destinations are removed after it. The report is a Markdown table on stdout: per
+ * design and place of slow, fast's median elapsed time alone and beside slow, their ratio
+ * (issue #3's target for fanout: ≤ 1.05), slow's median elapsed time and where each
+ * destination's read-back came from. Nothing here asserts a speed.
  */
-import { path } from "../src/deps.ts";
+import { path, statfs } from "../src/deps.ts";
 import { REPO, writeRandomFile } from "../tests/helpers.ts";
 import { fanout, fanoutSummary } from "./contenders.ts";
 import { type DataSet, ensureDataSet } from "./data.ts";
@@ -21,10 +32,27 @@ import { cpuModel, dropCaches, median, runStep, type Step } from "./measure.ts";
 /** Slow's limit as a fraction of fast's own throughput unless `--slow-fraction` says otherwise. */
 export const DEFAULT_SLOW_FRACTION = 0.25;
 
+/** Where `slow` may be put: beside `fast` on its disk, or on another device. */
+export const PLACEMENTS = ["same-disk", "separate"] as const;
+export type Placement = typeof PLACEMENTS[number];
+
+/** The values of `--slow-on`. */
+export const SLOW_ON = [...PLACEMENTS, "both"] as const;
+export type SlowOn = typeof SLOW_ON[number];
+
+/** The folder for `slow` on a separate device unless `--slow-dir` says otherwise. */
+export const DEFAULT_SEPARATE_DIR = "/dev/shm";
+
+/** Runs of fanout alone whose median sets RATE; they are not part of the table. */
+const CALIBRATION_RUNS = 2;
+
 export interface IndependenceOptions {
   scale: number;
   runs: number;
   slowFraction: number;
+  slowOn: SlowOn;
+  /** `--slow-dir`: the folder for a separate-device `slow`; null for /dev/shm. */
+  slowDir: string | null;
   /** Folder for the data set and the runs. */
   workDir: string;
   /** The command line that reproduces this run, for the report. */
@@ -33,10 +61,10 @@ export interface IndependenceOptions {
 
 type Design = "fanout" | "sequential";
 
-/** One design, backing up to fast alone or to fast beside slow. */
+/** One design, backing up to fast alone (`placement` null) or beside slow placed somewhere. */
 interface Case {
   design: Design;
-  beside: boolean;
+  placement: Placement | null;
   runs: Elapsed[];
   failure: string | null;
 }
@@ -45,31 +73,75 @@ interface Case {
 interface Elapsed {
   fastMs: number;
   slowMs: number | null;
-  /** Where each destination's read-back came from: "disk" or "cache". */
+  /** Where each destination's read-back came from: "disk" or "cache" (fast first). */
   readBack: string[];
 }
 
-/** How RATE was found: fast's first run alone. */
+/** How RATE was found: the median of fast's calibration runs alone. */
 interface Calibration {
   bytes: number;
+  runsMs: number[];
   fastMs: number;
   rate: number;
 }
+
+/** Where the runs of one place write: `fast` always, `slow` when beside. */
+interface Place {
+  /** Folder that holds one folder per case, created and removed by the suite. */
+  root: string;
+  /** The file system, as `df` names it, for the report. */
+  filesystem: string;
+  /**
+   * True when the folder lies under /dev: Deno grants any path there only with
+   * `--allow-all` (denoland/deno#30979), so runs writing there get it instead of
+   * fanout's four permissions.
+   */
+  allowAll: boolean;
+}
+
+/** A separate-device place that could be used, or why not. */
+type Separate = (Place & { sameDeviceAsFast: boolean }) | { skipped: string };
 
 const MAIN = path.join(REPO, "main.ts");
 const SEQUENTIAL = path.join(REPO, "bench", "sequential_copy.ts");
 const PERMISSIONS = ["--allow-read", "--allow-write", "--allow-ffi", "--allow-sys"];
 const MiB = 1024 * 1024;
 
-/** The command of one run, writing into `fast` (and `slow`) under `runDir`. */
-function stepFor(item: Case, source: string, runDir: string, rate: number): Step {
-  const fast = path.join(runDir, "fast");
-  const slow = path.join(runDir, "slow");
-  if (item.design === "fanout") {
-    const destinations = item.beside ? [fast, slow] : [fast];
+const PLACE_LABELS: Record<Placement, string> = {
+  "same-disk": "same disk",
+  separate: "separate device",
+};
+
+function caseName(item: Pick<Case, "design" | "placement">): string {
+  return `${item.design} ${
+    item.placement ? `beside slow (${PLACE_LABELS[item.placement]})` : "alone"
+  }`;
+}
+
+function caseFolder(item: Pick<Case, "design" | "placement">): string {
+  return `${item.design}-${item.placement ?? "alone"}`;
+}
+
+/** `step` with `--allow-all` in place of fanout's four permissions. */
+function withAllowAll(step: Step): Step {
+  const args = step.args.filter((arg) => !PERMISSIONS.includes(arg));
+  args.splice(args.indexOf("run") + 1, 0, "--allow-all");
+  return { ...step, args };
+}
+
+/** The command of one run, writing into `fast` (and `slow` when beside). */
+function stepFor(
+  design: Design,
+  source: string,
+  fast: string,
+  slow: string | null,
+  rate: number,
+): Step {
+  if (design === "fanout") {
+    const destinations = slow ? [fast, slow] : [fast];
     return fanout(
       { source, destinations, main: MAIN },
-      item.beside ? ["--limit", `2=${rate}`] : [],
+      slow ? ["--limit", `2=${rate}`] : [],
     )[0];
   }
   return {
@@ -80,23 +152,39 @@ function stepFor(item: Case, source: string, runDir: string, rate: number): Step
       SEQUENTIAL,
       source,
       fast,
-      ...item.beside ? [slow, "--rate", String(rate)] : [],
+      ...slow ? [slow, "--rate", String(rate)] : [],
     ],
     captureStdout: true,
   };
 }
 
-/** Runs one case into fresh destinations under `runDir`, then removes them. */
-async function runOnce(item: Case, source: string, runDir: string, rate: number): Promise<Elapsed> {
-  await Deno.mkdir(runDir, { recursive: true });
+/**
+ * Runs one case: `fast` in a fresh folder under `fastRoot`, `slow` (when `slowRoot` is given)
+ * in a fresh folder under `slowRoot`; both are removed afterwards.
+ */
+async function runOnce(
+  design: Design,
+  source: string,
+  folder: string,
+  fastRoot: string,
+  slowRoot: string | null,
+  rate: number,
+  allowAll = false,
+): Promise<Elapsed> {
+  const fastDir = path.join(fastRoot, folder);
+  const slowDir = slowRoot === null ? null : path.join(slowRoot, folder);
+  const made = slowDir === null || slowDir === fastDir ? [fastDir] : [fastDir, slowDir];
+  for (const dir of made) await Deno.mkdir(dir, { recursive: true });
   try {
-    const step = stepFor(item, source, runDir, rate);
-    const result = await runStep(step, false);
+    const fast = path.join(fastDir, "fast");
+    const slow = slowDir === null ? null : path.join(slowDir, "slow");
+    const step = stepFor(design, source, fast, slow, rate);
+    const result = await runStep(allowAll ? withAllowAll(step) : step, false);
     if (result.code !== 0) {
       const said = result.stderr.trim().split("\n").slice(-3).join(" | ");
-      throw new Error(`${item.design} exited with ${result.code}: ${said}`);
+      throw new Error(`${design} exited with ${result.code}: ${said}`);
     }
-    if (item.design === "sequential") return JSON.parse(result.stdout);
+    if (design === "sequential") return JSON.parse(result.stdout);
     const destinations = fanoutSummary(result.stdout);
     const failed = destinations.findIndex((d) => d.status !== "ok");
     if (failed >= 0) throw new Error(`fanout: destination ${failed + 1} failed`);
@@ -106,19 +194,22 @@ async function runOnce(item: Case, source: string, runDir: string, rate: number)
       readBack: destinations.map((d) => d.readBack),
     };
   } finally {
-    await Deno.remove(runDir, { recursive: true });
+    for (const dir of made) await Deno.remove(dir, { recursive: true }).catch(() => {});
   }
 }
 
 /** One untimed run of each design on a 1 MiB folder, so no timed run pays for loading code. */
-async function warmUp(workDir: string): Promise<void> {
+async function warmUp(workDir: string, slowPlaces: Place[]): Promise<void> {
   const folder = path.join(workDir, "warm-up");
   const source = path.join(folder, "source");
   await writeRandomFile(path.join(source, "a.bin"), MiB);
   try {
     for (const design of ["fanout", "sequential"] as const) {
-      const item = { design, beside: true, runs: [], failure: null };
-      await runOnce(item, source, path.join(folder, "run"), 1024 * MiB);
+      for (const place of slowPlaces.length > 0 ? slowPlaces : [null]) {
+        const name = `warm-up-${design}`;
+        const rate = 1024 * MiB;
+        await runOnce(design, source, name, folder, place?.root ?? null, rate, place?.allowAll);
+      }
     }
   } finally {
     await Deno.remove(folder, { recursive: true });
@@ -126,6 +217,7 @@ async function warmUp(workDir: string): Promise<void> {
 }
 
 const seconds = (ms: number) => (ms / 1000).toFixed(2);
+const mib = (bytes: number) => (bytes / MiB).toFixed(1);
 
 /** The 1-minute load average from /proc/loadavg, or "unknown". */
 async function loadAverage(): Promise<string> {
@@ -136,51 +228,143 @@ async function loadAverage(): Promise<string> {
   }
 }
 
+/** `folder`'s file system as `df -PT` names it: "/dev/vda (ext4, mounted at /)". */
+async function describeFilesystem(folder: string): Promise<string> {
+  try {
+    const output = await new Deno.Command("df", {
+      args: ["-PT", folder],
+      stdin: "null",
+      stderr: "null",
+    }).output();
+    const fields = new TextDecoder().decode(output.stdout).trim().split("\n").at(-1)!
+      .split(/\s+/);
+    if (output.success && fields.length >= 7) {
+      return `${fields[0]} (${fields[1]}, mounted at ${fields.slice(6).join(" ")})`;
+    }
+  } catch {
+    // df is missing: fall through to statfs.
+  }
+  try {
+    return `file system type 0x${(await statfs(folder)).type.toString(16)}`;
+  } catch {
+    return "unknown file system";
+  }
+}
+
+/**
+ * Checks the folder for a separate-device `slow`: it must be a folder with room for one
+ * copy of the data set (plus 5 % and 64 MiB for records and temp files).
+ */
+async function checkSeparate(base: string, fastRoot: string, bytes: number): Promise<Separate> {
+  let info: Deno.FileInfo;
+  try {
+    info = await Deno.stat(base);
+  } catch (error) {
+    return { skipped: `${base} is not there (${(error as Error).message})` };
+  }
+  if (!info.isDirectory) return { skipped: `${base} is not a folder` };
+  const needed = Math.ceil(bytes * 1.05) + 64 * MiB;
+  let free: number;
+  try {
+    const stats = await statfs(base);
+    free = stats.bavail * stats.bsize;
+  } catch (error) {
+    return { skipped: `the free space of ${base} could not be read (${(error as Error).message})` };
+  }
+  if (free < needed) {
+    return {
+      skipped: `${base} has ${mib(free)} MiB free; one copy of the data set needs ${
+        mib(needed)
+      } MiB`,
+    };
+  }
+  const sameDeviceAsFast = info.dev === (await Deno.stat(fastRoot)).dev;
+  const real = await Deno.realPath(base);
+  return {
+    root: path.join(base, `fanout-bench-${Deno.pid}`),
+    filesystem: await describeFilesystem(base),
+    allowAll: real === "/dev" || real.startsWith("/dev/"),
+    sameDeviceAsFast,
+  };
+}
+
+interface Context {
+  date: Date;
+  cachesDropped: boolean;
+  cpu: string;
+  calibration: Calibration | null;
+  calibrationFailure: string | null;
+  /** 1-minute load averages before the first run and after the last. */
+  load: [string, string];
+  fast: Place;
+  /** The places measured, each with its `Place`. */
+  places: Partial<Record<Placement, Place & { sameDeviceAsFast?: boolean }>>;
+  /** Places asked for but skipped, with the reason. */
+  skipped: Partial<Record<Placement, string>>;
+}
+
 function report(
   options: IndependenceOptions,
   dataSet: DataSet,
   cases: Case[],
-  context: {
-    date: Date;
-    cachesDropped: boolean;
-    cpu: string;
-    calibration: Calibration | null;
-    /** 1-minute load averages before the first run and after the last. */
-    load: [string, string];
-  },
+  context: Context,
 ): string {
-  const { calibration } = context;
+  const { calibration, places, skipped } = context;
+  const wanted = PLACEMENTS.filter((p) => options.slowOn === "both" || options.slowOn === p);
+  const slowLines = wanted.map((placement) => {
+    const place = places[placement];
+    if (!place) return `- slow, ${PLACE_LABELS[placement]}: **skipped**: ${skipped[placement]}`;
+    if (placement === "same-disk") {
+      return `- slow, same disk: \`slow\`, a sibling folder of \`fast\` under \`${place.root}\`, on ${place.filesystem}: it shares fast's disk, its bandwidth and its journal`;
+    }
+    const tmpfs = /\(tmpfs,/.test(place.filesystem);
+    return `- slow, separate device: \`slow\` under \`${place.root}\`, on ${place.filesystem}${
+      place.sameDeviceAsFast
+        ? ": **warning: the same device as `fast`**, so this row does not measure a separate device"
+        : ": it stands for a NAS or a USB disk that does not share fast's disk bandwidth (it still shares the CPUs)"
+    }${
+      place.allowAll
+        ? "; Deno grants a path under /dev only with `--allow-all` (denoland/deno#30979), so the runs of this row (fanout and baseline) get `--allow-all` instead of `--allow-read --allow-write --allow-ffi --allow-sys`; every other run has those four"
+        : ""
+    }${
+      tmpfs
+        ? "; on tmpfs slow's copies live in memory, so its writes never reach a disk and its read-back comes from memory (fanout reports `readBack: cache` for it, as does the baseline)"
+        : ""
+    }`;
+  });
+  const rateLine = calibration
+    ? `- RATE: ${calibration.rate} bytes/s (${
+      mib(calibration.rate)
+    } MiB/s) = ${options.slowFraction} × fast's own throughput alone, calibrated on the median of ${calibration.runsMs.length} untimed runs of fanout alone made before the timed runs (${
+      calibration.runsMs.map(seconds).join(" s, ")
+    } s; median ${seconds(calibration.fastMs)} s for ${mib(calibration.bytes)} MiB = ${
+      mib(calibration.bytes / (calibration.fastMs / 1000))
+    } MiB/s), not on the very first run, which tends to be the slowest of a session; fanout gets \`--limit 2=${calibration.rate}\`, the baseline a RateLimiter of the same rate; both limit slow's writes and its read-back`
+    : `- RATE: not measured (calibration failed: ${context.calibrationFailure}); no run beside slow was made`;
+  const order = cases.map(caseName).join(", ");
   const lines = [
     `## fanout benchmark: independence, camera set ×${options.scale}`,
     "",
     `- command: \`${options.command}\``,
     `- date: ${context.date.toISOString()}; CPUs: ${navigator.hardwareConcurrency} (${context.cpu}); ${Deno.build.os} ${Deno.build.arch}; Deno ${Deno.version.deno}`,
-    `- data: ${dataSet.files.length} files, ${
-      (dataSet.bytes / MiB).toFixed(1)
-    } MiB in \`${dataSet.source}\` (${
+    `- data: ${dataSet.files.length} files, ${mib(dataSet.bytes)} MiB in \`${dataSet.source}\` (${
       dataSet.generated ? "generated by this run" : "reused from an earlier run"
-    }); \`fast\` and \`slow\` are sibling folders on the same file system, under \`${options.workDir}/runs\``,
+    })`,
+    `- fast: \`fast\` under \`${context.fast.root}\`, on ${context.fast.filesystem}, in every row`,
+    ...slowLines,
     `- load average (1 min) before the first run: ${context.load[0]}, after the last: ${
       context.load[1]
     } (other work on the machine shows up here; on ${navigator.hardwareConcurrency} CPUs it competes with both designs)`,
     `- page cache: ${
       context.cachesDropped
-        ? "dropped before every run (`sync; echo 3 > /proc/sys/vm/drop_caches`)"
+        ? "dropped before every run, calibration included (`sync; echo 3 > /proc/sys/vm/drop_caches`)"
         : "could NOT be dropped (needs root and a writable /proc): warm-cache figures"
     }`,
-    calibration
-      ? `- RATE: ${calibration.rate} bytes/s (${
-        (calibration.rate / MiB).toFixed(1)
-      } MiB/s) = ${options.slowFraction} × fast's own throughput in the first run of fanout alone (${
-        (calibration.bytes / MiB).toFixed(1)
-      } MiB in ${seconds(calibration.fastMs)} s = ${
-        (calibration.bytes / MiB / (calibration.fastMs / 1000)).toFixed(1)
-      } MiB/s); fanout gets \`--limit 2=${calibration.rate}\`, the baseline a RateLimiter of the same rate; both limit slow's writes and its read-back`
-      : "- RATE: not measured (the first run of fanout alone failed)",
-    `- runs: ${options.runs} of each, every round in the order fanout alone, fanout beside slow, sequential alone, sequential beside slow`,
+    rateLine,
+    `- runs: ${options.runs} of each, every round in the order ${order}`,
     "",
-    "| design / run | fast elapsed alone s | fast elapsed beside slow s | ratio (beside ÷ alone) | slow elapsed s |",
-    "|---|--:|--:|--:|--:|",
+    "| design | slow destination | fast elapsed alone s | fast elapsed beside slow s | ratio (beside ÷ alone) | slow elapsed s | read-back fast / slow |",
+    "|---|---|--:|--:|--:|--:|---|",
   ];
   const labels: Record<Design, string> = {
     fanout: "fanout (`fanout backup`: one worker and queue per destination)",
@@ -188,48 +372,66 @@ function report(
   };
   const fastMedian = (item: Case | undefined) =>
     item && item.runs.length > 0 ? median(item.runs.map((r) => r.fastMs)) : null;
+  const readBacks = (item: Case | undefined, index: number) => {
+    const sources = [...new Set(item?.runs.map((r) => r.readBack[index] ?? "none") ?? [])];
+    return sources.length > 0 ? sources.join("+") : "—";
+  };
+  const measured = PLACEMENTS.filter((p) => places[p]);
   for (const design of ["fanout", "sequential"] as const) {
-    const alone = cases.find((c) => c.design === design && !c.beside);
-    const beside = cases.find((c) => c.design === design && c.beside);
+    const alone = cases.find((c) => c.design === design && c.placement === null);
     const a = fastMedian(alone);
-    const b = fastMedian(beside);
-    const slow = beside && beside.runs.length > 0
-      ? median(beside.runs.map((r) => r.slowMs!))
-      : null;
-    lines.push(
-      `| ${labels[design]} | ${a === null ? "failed" : seconds(a)} | ${
-        b === null ? "failed" : seconds(b)
-      } | ${a === null || b === null ? "n/a" : (b / a).toFixed(3)} | ${
-        slow === null ? "failed" : seconds(slow)
-      } |`,
-    );
+    const rows = measured.length > 0 ? measured : [null];
+    for (const placement of rows) {
+      const beside = placement === null
+        ? undefined
+        : cases.find((c) => c.design === design && c.placement === placement);
+      const b = fastMedian(beside);
+      const slow = beside && beside.runs.length > 0
+        ? median(beside.runs.map((r) => r.slowMs!))
+        : null;
+      const place = placement === null
+        ? "none measured"
+        : `${PLACE_LABELS[placement]} (${places[placement]!.filesystem.split(" ")[0]})`;
+      const besideCell = placement === null ? "—" : b === null ? "failed" : seconds(b);
+      lines.push(
+        `| ${labels[design]} | ${place} | ${a === null ? "failed" : seconds(a)} | ${besideCell} | ${
+          a === null || b === null ? "n/a" : (b / a).toFixed(3)
+        } | ${placement === null ? "—" : slow === null ? "failed" : seconds(slow)} | ${
+          readBacks(beside ?? alone, 0)
+        } / ${placement === null ? "—" : readBacks(beside, 1)} |`,
+      );
+    }
   }
   lines.push(
     "",
-    "- Elapsed = median over the runs of the time from the start of a run to the end of that destination's own verification: fanout's `elapsedMs` from its `--json` summary (after Deno's start-up), the baseline's own clock in the same span.",
+    "- Elapsed = median over the runs of the time from the start of a run to the end of that destination's own verification: fanout's `elapsedMs` from its `--json` summary (after Deno's start-up), the baseline's own clock in the same span. A design's `fast elapsed alone` is the same runs in each of its rows.",
     "- Issue #3's target for fanout: ratio ≤ 1.05, i.e. the fast destination loses at most 5 % beside a slow one.",
-    "- fanout runs with its defaults (`--workers auto`, read-back on); the baseline copies one file at a time. Both hash with node:crypto SHA-256 in 1 MiB chunks, write a temp file, fsync and rename, and drop each copy from the page cache before reading it back.",
-    "- Both destinations are folders on the same disk: the limit makes `slow` slow, but its writes, reads and hashing still share the disk and the CPUs with `fast`.",
+    "- fanout runs with its defaults (`--workers auto`, read-back on); the baseline copies one file at a time. Both hash with node:crypto SHA-256 in 1 MiB chunks, write a temp file, fsync and rename, and drop each copy from the page cache before reading it back where the file system allows it.",
+    `- Read-back: \`disk\` means the copy was dropped from the page cache and read from the device, \`cache\` that it was read from memory. ${
+      cases.every((c) => c.runs.every((r) => r.readBack[0] === "disk"))
+        ? "fast's read-back was from disk in every run of every row"
+        : "**fast's read-back was not from disk in every run** (see the last column)"
+    }; a slow destination on tmpfs has no disk to read from, so its read-back is from memory.`,
+    "- same disk: the limit makes `slow` slow, but its writes, reads and fsyncs still share the disk, the file system's journal and the CPUs with `fast`. separate device: only the CPUs (and memory) are shared.",
   );
   for (const item of cases) {
-    const name = `${item.design} ${item.beside ? "beside slow" : "alone"}`;
+    const name = caseName(item);
     if (item.runs.length > 0) {
       const runs = item.runs.map((r) =>
         r.slowMs === null ? seconds(r.fastMs) : `${seconds(r.fastMs)}/${seconds(r.slowMs)}`
       );
-      const readBack = [...new Set(item.runs.flatMap((r) => r.readBack))];
-      const alone = cases.find((c) => c.design === item.design && !c.beside)!;
-      const paired = item.beside
-        ? `; fast's ratio to the run alone just before it: ${
+      const alone = cases.find((c) => c.design === item.design && c.placement === null)!;
+      const paired = item.placement
+        ? `; fast's ratio to the run alone of the same round: ${
           item.runs.slice(0, alone.runs.length).map((r, i) =>
             (r.fastMs / alone.runs[i].fastMs).toFixed(3)
           ).join(", ")
         }`
         : "";
       lines.push(
-        `- ${name}, every run (s${item.beside ? ", fast/slow" : ""}): ${
+        `- ${name}, every run (s${item.placement ? ", fast/slow" : ""}): ${
           runs.join(", ")
-        }${paired}; read-back source: ${readBack.join(", ")}.`,
+        }${paired}.`,
       );
     }
     if (item.failure) lines.push(`- **${name} failed**: ${item.failure}`);
@@ -238,10 +440,13 @@ function report(
 }
 
 /**
- * Runs the suite and prints its report; returns the exit code (1 if a case failed).
+ * Runs the suite and prints its report; returns the exit code (1 if a case failed or no
+ * place asked for `slow` could be used).
  *
  * @example
- * await runIndependence({ scale: 1, runs: 3, slowFraction: 0.25, workDir, command }, log);
+ * await runIndependence({
+ *   scale: 1, runs: 3, slowFraction: 0.25, slowOn: "both", slowDir: null, workDir, command,
+ * }, log);
  */
 export async function runIndependence(
   options: IndependenceOptions,
@@ -251,54 +456,118 @@ export async function runIndependence(
   const runsDir = path.join(options.workDir, "runs");
   await Deno.remove(runsDir, { recursive: true }).catch(() => {});
   const dataSet = await ensureDataSet(options.workDir, "camera", options.scale, log);
-  await warmUp(options.workDir);
-  const loadBefore = await loadAverage();
+  await Deno.mkdir(runsDir, { recursive: true });
 
-  const cases: Case[] = (["fanout", "sequential"] as const).flatMap((design) =>
-    [false, true].map((beside) => ({ design, beside, runs: [], failure: null }))
-  );
-  let calibration: Calibration | null = null;
-  let cachesDropped = true;
-  const total = cases.length * options.runs;
-  let done = 0;
-  for (let run = 0; run < options.runs; run++) {
-    for (const item of cases) {
-      done++;
-      const name = `${item.design} ${item.beside ? "beside slow" : "alone"}`;
-      if (item.failure || (item.beside && !calibration)) continue;
+  const fast: Place = {
+    root: runsDir,
+    filesystem: await describeFilesystem(runsDir),
+    allowAll: false,
+  };
+  const places: Context["places"] = {};
+  const skipped: Context["skipped"] = {};
+  if (options.slowOn !== "separate") places["same-disk"] = fast;
+  if (options.slowOn !== "same-disk") {
+    const base = path.resolve(options.slowDir ?? DEFAULT_SEPARATE_DIR);
+    const separate = await checkSeparate(base, runsDir, dataSet.bytes);
+    if ("skipped" in separate) {
+      skipped.separate = separate.skipped;
+      log(`skipping slow on a separate device: ${separate.skipped}`);
+    } else {
+      places.separate = separate;
+      if (separate.sameDeviceAsFast) {
+        log(`warning: ${base} is on the same device as ${runsDir}`);
+      }
+    }
+  }
+  const measured = PLACEMENTS.filter((p) => places[p]);
+
+  try {
+    await warmUp(options.workDir, measured.map((p) => places[p]!));
+    const loadBefore = await loadAverage();
+
+    let cachesDropped = true;
+    const drop = async () => {
       if (!await dropCaches() && cachesDropped) {
         cachesDropped = false;
         log("could not drop the page cache (needs root and a writable /proc): warm-cache figures");
       }
+    };
+
+    let calibration: Calibration | null = null;
+    let calibrationFailure: string | null = null;
+    const runsMs: number[] = [];
+    for (let run = 0; run < CALIBRATION_RUNS && !calibrationFailure; run++) {
+      await drop();
       try {
-        const runDir = path.join(runsDir, `${item.design}-${item.beside ? "beside" : "alone"}`);
-        const result = await runOnce(item, dataSet.source, runDir, calibration?.rate ?? 0);
-        item.runs.push(result);
-        if (!calibration) {
-          const throughput = dataSet.bytes / (result.fastMs / 1000);
-          const rate = Math.max(1, Math.round(options.slowFraction * throughput));
-          calibration = { bytes: dataSet.bytes, fastMs: result.fastMs, rate };
-          log(`RATE for slow: ${rate} bytes/s (${(rate / MiB).toFixed(1)} MiB/s)`);
-        }
-        log(
-          `[${done}/${total}] ${name} run ${run + 1}: fast ${seconds(result.fastMs)} s${
-            result.slowMs === null ? "" : `, slow ${seconds(result.slowMs)} s`
-          }`,
-        );
+        const result = await runOnce("fanout", dataSet.source, "calibration", runsDir, null, 0);
+        runsMs.push(result.fastMs);
+        log(`calibration ${run + 1}/${CALIBRATION_RUNS}: fanout alone ${seconds(result.fastMs)} s`);
       } catch (error) {
-        item.failure = (error as Error).message;
-        log(`[${done}/${total}] ${name} failed: ${item.failure}`);
+        calibrationFailure = (error as Error).message;
+        log(`calibration failed: ${calibrationFailure}`);
       }
     }
-  }
-  await Deno.remove(runsDir, { recursive: true }).catch(() => {});
+    if (!calibrationFailure) {
+      const fastMs = median(runsMs);
+      const rate = Math.max(
+        1,
+        Math.round(options.slowFraction * dataSet.bytes / (fastMs / 1000)),
+      );
+      calibration = { bytes: dataSet.bytes, runsMs, fastMs, rate };
+      log(`RATE for slow: ${rate} bytes/s (${mib(rate)} MiB/s)`);
+    }
 
-  console.log(report(options, dataSet, cases, {
-    date,
-    cachesDropped,
-    cpu: await cpuModel(),
-    calibration,
-    load: [loadBefore, await loadAverage()],
-  }));
-  return cases.some((c) => c.failure) ? 1 : 0;
+    const cases: Case[] = (["fanout", "sequential"] as const).flatMap((design) =>
+      [null, ...measured].map((placement) => ({ design, placement, runs: [], failure: null }))
+    );
+    const total = cases.length * options.runs;
+    let done = 0;
+    for (let run = 0; run < options.runs; run++) {
+      for (const item of cases) {
+        done++;
+        const name = caseName(item);
+        if (item.failure || (item.placement && !calibration)) continue;
+        await drop();
+        try {
+          const result = await runOnce(
+            item.design,
+            dataSet.source,
+            caseFolder(item),
+            runsDir,
+            item.placement ? places[item.placement]!.root : null,
+            calibration?.rate ?? 0,
+            item.placement ? places[item.placement]!.allowAll : false,
+          );
+          item.runs.push(result);
+          log(
+            `[${done}/${total}] ${name} run ${run + 1}: fast ${seconds(result.fastMs)} s${
+              result.slowMs === null ? "" : `, slow ${seconds(result.slowMs)} s`
+            } (read-back ${result.readBack.join("/")})`,
+          );
+        } catch (error) {
+          item.failure = (error as Error).message;
+          log(`[${done}/${total}] ${name} failed: ${item.failure}`);
+        }
+      }
+    }
+
+    console.log(report(options, dataSet, cases, {
+      date,
+      cachesDropped,
+      cpu: await cpuModel(),
+      calibration,
+      calibrationFailure,
+      load: [loadBefore, await loadAverage()],
+      fast,
+      places,
+      skipped,
+    }));
+    const failed = cases.some((c) => c.failure) || calibrationFailure !== null;
+    return failed || measured.length === 0 ? 1 : 0;
+  } finally {
+    await Deno.remove(runsDir, { recursive: true }).catch(() => {});
+    if (places.separate) {
+      await Deno.remove(places.separate.root, { recursive: true }).catch(() => {});
+    }
+  }
 }
