@@ -107,7 +107,7 @@ Deno.test("a source whose size differs from the scan throws SourceChangedError a
   assert.deepEqual(await Array.fromAsync(Deno.readDir(destination)), []);
 });
 
-Deno.test("a missing source fails with NotFound and leaves no temp file", async () => {
+Deno.test("a vanished source fails as a source change (never retried) and leaves no temp file", async () => {
   await using folder = await testFolder();
   const destination = await destinationFolder(folder.path);
   const file: SourceFile = { path: "gone.jpg", size: 5, mtimeMs: MTIME_MS, mode: 0o100644 };
@@ -118,7 +118,8 @@ Deno.test("a missing source fails with NotFound and leaves no temp file", async 
       path.join(destination, "gone.jpg"),
       new Uint8Array(16),
     ),
-    Deno.errors.NotFound,
+    SourceChangedError,
+    "the source file vanished before it was copied",
   );
   assert.deepEqual(await Array.fromAsync(Deno.readDir(destination)), []);
 });
