@@ -6,6 +6,8 @@ export const ExitCode = {
   failed: 1,
   /** Usage or configuration error; nothing was written. */
   usage: 2,
+  /** A destination is in use by another run. */
+  locked: 3,
   /** Interrupted by SIGINT. */
   interrupted: 130,
   /** Stopped by SIGTERM. */

@@ -14,7 +14,8 @@ import type {
   RunEvent,
 } from "./events.ts";
 import { DestinationLogs } from "./run_log.ts";
-import { checkLayout } from "./layout.ts";
+import { checkLayout, type Layout } from "./layout.ts";
+import { DestinationLock } from "./lock.ts";
 import type {
   DestinationJob,
   FileResult,
@@ -167,6 +168,27 @@ export class BackupCoordinator {
     const { settings } = this;
     const emit = (event: RunEvent) => this.#emit(event);
     const layout = await checkLayout(settings.source, settings.destinations);
+    const locks: DestinationLock[] = [];
+    try {
+      for (const [i, root] of layout.destinations.entries()) {
+        const name = settings.destinations[i];
+        locks.push(
+          await DestinationLock.acquire(
+            root,
+            name,
+            (message) => emit({ type: "warning", destination: name, message }),
+          ),
+        );
+      }
+      return await this.#backup(layout, start);
+    } finally {
+      await Promise.all(locks.map((lock) => lock.release()));
+    }
+  }
+
+  async #backup(layout: Layout, start: number): Promise<BackupSummary> {
+    const { settings } = this;
+    const emit = (event: RunEvent) => this.#emit(event);
     this.#logs = await DestinationLogs.open(
       settings.destinations,
       layout.destinations,

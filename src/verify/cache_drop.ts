@@ -7,6 +7,7 @@
  */
 import { statfs } from "../deps.ts";
 import type { ReadBack } from "../coordinator/messages.ts";
+import { openLibc } from "../libc.ts";
 
 export interface CacheDropper {
   /** Where reads after `drop` come from, and why when not from disk. */
@@ -14,16 +15,6 @@ export interface CacheDropper {
   /** Drops `file` from the page cache; false if that failed (the read will hit the cache). */
   drop(file: string): boolean;
 }
-
-const POSIX_FADV_DONTNEED = 4;
-const O_RDONLY = 0;
-const O_CLOEXEC = 0o2000000;
-
-const LIBC_SYMBOLS = {
-  open: { parameters: ["buffer", "i32"], result: "i32" },
-  close: { parameters: ["i32"], result: "i32" },
-  posix_fadvise: { parameters: ["i32", "i64", "i64", "i32"], result: "i32" },
-} as const;
 
 /** Filesystems whose only copy is memory: nothing to drop, nothing on disk to read. */
 const MEMORY_FILESYSTEMS: Record<number, string> = { 0x01021994: "tmpfs", 0x858458f6: "ramfs" };
@@ -51,26 +42,11 @@ export async function openCacheDropper(destination: string): Promise<CacheDroppe
   }
   const memory = await memoryFilesystem(destination);
   if (memory) return inCache(`the destination is on ${memory}, which lives in memory`);
-  if (Deno.permissions.querySync({ name: "ffi" }).state !== "granted") {
-    return inCache("--allow-ffi was not granted, so the page cache cannot be dropped");
+  const libc = openLibc();
+  if (typeof libc === "string") {
+    return inCache(`the page cache cannot be dropped: ${libc}`);
   }
-  let libc: Deno.DynamicLibrary<typeof LIBC_SYMBOLS>;
-  try {
-    libc = Deno.dlopen("libc.so.6", LIBC_SYMBOLS);
-  } catch (error) {
-    return inCache(`libc could not be loaded (${(error as Error).message})`);
-  }
-  const encoder = new TextEncoder();
-  return {
-    readBack: { source: "disk" },
-    drop(file) {
-      const fd = libc.symbols.open(encoder.encode(file + "\0"), O_RDONLY | O_CLOEXEC);
-      if (fd < 0) return false;
-      const status = libc.symbols.posix_fadvise(fd, 0n, 0n, POSIX_FADV_DONTNEED);
-      libc.symbols.close(fd);
-      return status === 0;
-    },
-  };
+  return { readBack: { source: "disk" }, drop: (file) => libc.dropFromCache(file) };
 }
 
 async function memoryFilesystem(folder: string): Promise<string | null> {
