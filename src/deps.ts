@@ -8,6 +8,7 @@ export {
   InvalidArgumentError,
   Option,
 } from "npm:@commander-js/extra-typings@15.1.0";
+export { Buffer } from "node:buffer";
 export { createHash, type Hash } from "node:crypto";
 export { statfs } from "node:fs/promises";
 export { default as path } from "node:path";

@@ -12,6 +12,8 @@ export interface SourceFile {
   size: number;
   mtimeMs: number;
   mode: number | null;
+  /** Fewer blocks than its size needs: it has holes, which the copy keeps. */
+  sparse?: boolean;
 }
 
 /** Files whose path matches `pattern` (a glob) get `priority`; the last matching rule wins. */

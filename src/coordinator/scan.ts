@@ -75,11 +75,13 @@ export async function scanSource(root: string): Promise<SourceTree> {
     regular.forEach((rel, k) => {
       const info = infos[k];
       if (!info) return;
+      const sparse = info.blocks !== null && info.blocks * 512 < info.size;
       tree.files.push({
         path: rel,
         size: info.size,
         mtimeMs: info.mtime?.getTime() ?? 0,
         mode: info.mode,
+        ...(sparse ? { sparse } : {}),
       });
       tree.bytes += info.size;
     });

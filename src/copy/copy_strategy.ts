@@ -4,6 +4,7 @@
  * and the data fsynced before the rename, so the final name only ever holds a complete,
  * flushed copy with its metadata. The caller fsyncs the folder (the Flush phase).
  */
+import { Buffer } from "../deps.ts";
 import { SourceChangedError } from "../errors.ts";
 import type { SourceFile } from "../coordinator/messages.ts";
 import { sha256Hasher } from "../verify/hashers.ts";
@@ -45,9 +46,13 @@ export async function copyFile(
       const chunk = buffer.subarray(0, n);
       hasher.update(chunk);
       await pace?.(n);
-      for (let written = 0; written < n;) written += await out.write(chunk.subarray(written));
+      // A sparse source keeps its holes: a chunk of zeros is skipped over, not written.
+      if (file.sparse && allZero(chunk)) await out.seek(n, Deno.SeekMode.Current);
+      else for (let written = 0; written < n;) written += await out.write(chunk.subarray(written));
       bytes += n;
     }
+    // A hole at the end is only a length.
+    if (file.sparse) await out.truncate(bytes);
     await checkUnchanged(sourcePath, file, bytes);
     if (file.mode !== null && Deno.build.os !== "windows") {
       await Deno.chmod(temp, file.mode & 0o777);
@@ -76,4 +81,12 @@ async function checkUnchanged(sourcePath: string, file: SourceFile, bytesRead: n
       `source changed while it was copied: modified at ${new Date(mtimeMs).toISOString()}`,
     );
   }
+}
+
+let zeros = new Uint8Array(0);
+
+/** Whether every byte of `chunk` is zero (a native memcmp against zeros). */
+function allZero(chunk: Uint8Array): boolean {
+  if (zeros.length < chunk.length) zeros = new Uint8Array(chunk.length);
+  return Buffer.compare(chunk, zeros.subarray(0, chunk.length)) === 0;
 }
