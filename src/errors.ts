@@ -46,6 +46,14 @@ export class StopRequested extends Error {
   }
 }
 
+/** A file's folder could not be made (something in the way): never retried. */
+export class PathBlockedError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = "PathBlockedError";
+  }
+}
+
 /** A read-back did not match what was read from the source. */
 export class VerifyMismatchError extends Error {
   constructor(message: string) {

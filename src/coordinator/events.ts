@@ -93,7 +93,7 @@ export interface BackupSummary {
 }
 
 /** The state of one file checked by `fanout verify`. */
-export type VerifyStatus = "verified" | "missing" | "mismatch" | "unreadable";
+export type VerifyStatus = "verified" | "missing" | "mismatch" | "unreadable" | "unsafe";
 
 export interface VerifySummary {
   type: "summary";
@@ -104,6 +104,8 @@ export interface VerifySummary {
   missing: number;
   mismatched: number;
   unreadable: number;
+  /** Listed files whose path goes through a symlink: not followed, not read. */
+  unsafe: number;
   bytes: number;
   readBack: ReadBack | null;
   elapsedMs: number;

@@ -9,6 +9,7 @@ import { formatBytes } from "../format.ts";
 import {
   describeError,
   destinationFatal,
+  PathBlockedError,
   SourceChangedError,
   StopRequested,
   VerifyMismatchError,
@@ -43,11 +44,15 @@ async function createFolder(folder: string): Promise<boolean> {
     await Deno.mkdir(folder);
     return true;
   } catch (error) {
-    if (error instanceof Deno.errors.AlreadyExists) {
-      if ((await Deno.stat(folder)).isDirectory) return false;
-      throw new Error(`cannot create folder ${folder}: a file is in the way`);
-    }
-    throw error;
+    if (!(error instanceof Deno.errors.AlreadyExists)) throw error;
+    // lstat: a symlink here could lead the copies anywhere on the machine.
+    const info = await Deno.lstat(folder);
+    if (info.isDirectory) return false;
+    throw new PathBlockedError(
+      info.isSymlink
+        ? `cannot use folder ${folder}: it is a symlink, and fanout never writes through one`
+        : `cannot create folder ${folder}: a file is in the way`,
+    );
   }
 }
 
@@ -81,6 +86,8 @@ export class DestinationRun implements Disposable {
   #good = new Map<string, FileTask>();
   /** Paths of files that failed this run. */
   #failed = new Set<string>();
+  /** Folders that could not be made (a file or a symlink in the way), with the reason. */
+  #blocked = new Map<string, string>();
   #priorityOf: (path: string) => TaskPriority;
   #startedAt = Date.now();
   /** Every message to the coordinator goes through here, so the stats see it. */
@@ -216,13 +223,24 @@ export class DestinationRun implements Disposable {
   /** Creates every source folder, parents first, empty ones too. */
   async #createFolders(): Promise<void> {
     for (const rel of this.job.folders) {
+      if (this.#blockedFolder(rel)) continue;
       const folder = toNative(this.job.destination, rel);
       try {
         if (await createFolder(folder)) this.#touched.add(path.dirname(folder));
       } catch (error) {
+        this.#blocked.set(rel, describeError(error));
         this.post({ type: "error", path: rel, message: describeError(error) });
       }
     }
+  }
+
+  /** Why a folder (or one above it) cannot hold files, or undefined. */
+  #blockedFolder(rel: string): string | undefined {
+    for (let at = rel.length; at > 0; at = rel.lastIndexOf("/", at - 1)) {
+      const reason = this.#blocked.get(rel.slice(0, at));
+      if (reason) return reason;
+    }
+    return undefined;
   }
 
   /** Copies `files`; returns the tasks that were copied (each with its source hash). */
@@ -360,6 +378,9 @@ export class DestinationRun implements Disposable {
 
   async #copyOne(task: FileTask): Promise<void> {
     this.#copies.set(task, (this.#copies.get(task) ?? 0) + 1);
+    const rel = task.file.path;
+    const blocked = this.#blockedFolder(rel.slice(0, Math.max(0, rel.lastIndexOf("/"))));
+    if (blocked) throw new PathBlockedError(blocked);
     const target = toNative(this.job.destination, task.file.path);
     const { sha256 } = await this.#withBuffer((buffer) =>
       copyFile(task.sourcePath, task.file, target, buffer, this.#pace)
@@ -395,7 +416,9 @@ export class DestinationRun implements Disposable {
       slots: this.#slots,
       retries: this.job.retries,
       retryPauseMs: this.job.retryPauseMs,
-      retryable: (error) => !(error instanceof SourceChangedError) && !destinationFatal(error),
+      retryable: (error) =>
+        !(error instanceof SourceChangedError || error instanceof PathBlockedError) &&
+        !destinationFatal(error),
       onRetry: () => this.#stats.retried(),
       before: taskOrder(this.job.order),
     });

@@ -92,7 +92,7 @@ function fileLines(event: FileEvent, options: LineOptions): string[] {
     const attempts = event.attempts ? ` after ${event.attempts} attempt(s)` : "";
     return [`error: ${event.destination}: ${event.path} failed${attempts}: ${event.error}`];
   }
-  if (event.status === "missing" || event.status === "mismatch" || event.status === "unreadable") {
+  if (!["verified", "copied", "skipped", "failed"].includes(event.status)) {
     return [`${event.status.toUpperCase()}: ${event.path}: ${event.error}`];
   }
   return options.verbose ? [`${event.status}: ${event.destination}: ${event.path}`] : [];
@@ -200,8 +200,17 @@ function outcome(summary: BackupSummary): string {
 }
 
 function verifySummary(summary: VerifySummary, line: (text: string) => void): void {
-  const { destination, files, verified, missing, mismatched, unreadable, bytes, elapsedMs } =
-    summary;
+  const {
+    destination,
+    files,
+    verified,
+    missing,
+    mismatched,
+    unreadable,
+    unsafe,
+    bytes,
+    elapsedMs,
+  } = summary;
   line(
     `fanout: ${destination}: ${formatCount(verified)} of ${formatCount(files)} files verified (${
       formatBytes(bytes)
@@ -211,7 +220,7 @@ function verifySummary(summary: VerifySummary, line: (text: string) => void): vo
     line(
       `fanout: ${formatCount(missing)} missing, ${formatCount(mismatched)} mismatched, ${
         formatCount(unreadable)
-      } unreadable`,
+      } unreadable, ${formatCount(unsafe)} through a symlink`,
     );
   }
 }

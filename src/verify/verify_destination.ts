@@ -8,6 +8,7 @@ import { describeError, ExitCode, UsageError } from "../errors.ts";
 import type { EventSink, VerifyStatus, VerifySummary } from "../coordinator/events.ts";
 import type { ReadBack } from "../coordinator/messages.ts";
 import { toNative } from "../relative_path.ts";
+import { SafePaths } from "./safe_path.ts";
 import { openCacheDropper } from "./cache_drop.ts";
 import { CHUNK_SIZE, hashFile } from "./hashers.ts";
 import { type ManifestEntry, manifestPath, readManifest } from "./manifest.ts";
@@ -41,7 +42,9 @@ export async function verifyDestination(
     missing: 0,
     mismatch: 0,
     unreadable: 0,
+    unsafe: 0,
   };
+  const safePaths = new SafePaths(destination);
   let bytes = 0;
   const buffers: Uint8Array[] = [];
 
@@ -55,7 +58,7 @@ export async function verifyDestination(
           reason: "the page cache could not be dropped for some files",
         };
       }
-    });
+    }, safePaths);
     buffers.push(buffer);
     counts[status]++;
     if (status === "verified") bytes += entry.size;
@@ -74,6 +77,7 @@ export async function verifyDestination(
     missing: counts.missing,
     mismatched: counts.mismatch,
     unreadable: counts.unreadable,
+    unsafe: counts.unsafe,
     bytes,
     readBack,
     elapsedMs: Math.round(now() - start),
@@ -107,7 +111,10 @@ async function checkEntry(
   entry: ManifestEntry,
   buffer: Uint8Array,
   dropCache: (file: string) => void,
+  safePaths: SafePaths,
 ): Promise<{ status: VerifyStatus; error?: string }> {
+  const unsafe = await safePaths.reason(entry.path);
+  if (unsafe) return { status: "unsafe", error: unsafe };
   const file = toNative(destination, entry.path);
   let info: Deno.FileInfo;
   try {

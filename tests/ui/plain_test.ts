@@ -207,6 +207,7 @@ Deno.test("a verify summary counts what was found, and its problems when it fail
     missing: 1,
     mismatched: 2,
     unreadable: 0,
+    unsafe: 0,
     bytes: 2 ** 30,
     readBack: { source: "disk" },
     elapsedMs: 4_200,
@@ -219,7 +220,7 @@ Deno.test("a verify summary counts what was found, and its problems when it fail
   assert.deepEqual(lines, [
     "MISSING: a.jpg: gone",
     `fanout: ${SSD}: 1,204 of 1,207 files verified (1.00 GiB, read back from disk) in 4.2 s`,
-    "fanout: 1 missing, 2 mismatched, 0 unreadable",
+    "fanout: 1 missing, 2 mismatched, 0 unreadable, 0 through a symlink",
   ]);
 });
 
