@@ -93,7 +93,14 @@ export interface BackupSummary {
 }
 
 /** The state of one file checked by `fanout verify`. */
-export type VerifyStatus = "verified" | "missing" | "mismatch" | "unreadable" | "unsafe";
+export type VerifyStatus =
+  | "verified"
+  | "missing"
+  | "mismatch"
+  | "unreadable"
+  | "unsafe"
+  /** With --repair: copied again from the source, and read back. */
+  | "repaired";
 
 export interface VerifySummary {
   type: "summary";
@@ -106,6 +113,8 @@ export interface VerifySummary {
   unreadable: number;
   /** Listed files whose path goes through a symlink: not followed, not read. */
   unsafe: number;
+  /** Files copied again from the source with --repair, and verified. */
+  repaired: number;
   bytes: number;
   readBack: ReadBack | null;
   elapsedMs: number;

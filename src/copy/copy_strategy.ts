@@ -30,6 +30,8 @@ export async function copyFile(
   target: string,
   buffer: Uint8Array,
   pace?: (bytes: number) => Promise<void>,
+  /** Refuse (before the rename) a source whose bytes do not hash to this. */
+  expectedSha256?: string,
 ): Promise<CopyResult> {
   const temp = tempPathFor(target);
   try {
@@ -54,6 +56,12 @@ export async function copyFile(
     // A hole at the end is only a length.
     if (file.sparse) await out.truncate(bytes);
     await checkUnchanged(sourcePath, file, bytes);
+    const sha256 = hasher.digest();
+    if (expectedSha256 !== undefined && sha256 !== expectedSha256) {
+      throw new SourceChangedError(
+        `the source no longer holds the recorded content (its sha256 is ${sha256})`,
+      );
+    }
     if (file.mode !== null && Deno.build.os !== "windows") {
       await Deno.chmod(temp, file.mode & 0o777);
     }
@@ -61,7 +69,7 @@ export async function copyFile(
     await out.sync();
     out.close();
     await Deno.rename(temp, target);
-    return { sha256: hasher.digest(), bytes };
+    return { sha256, bytes };
   } catch (error) {
     await Deno.remove(temp).catch(() => {});
     throw error;

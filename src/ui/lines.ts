@@ -88,6 +88,7 @@ function phaseLines(event: PhaseEvent): string[] {
 }
 
 function fileLines(event: FileEvent, options: LineOptions): string[] {
+  if (event.status === "repaired") return [`repaired: ${event.path}`];
   if (event.status === "failed") {
     const attempts = event.attempts ? ` after ${event.attempts} attempt(s)` : "";
     return [`error: ${event.destination}: ${event.path} failed${attempts}: ${event.error}`];
@@ -216,6 +217,9 @@ function verifySummary(summary: VerifySummary, line: (text: string) => void): vo
       formatBytes(bytes)
     }, ${readBackNote(summary.readBack)}) in ${formatDuration(elapsedMs)}`,
   );
+  if (summary.repaired > 0) {
+    line(`fanout: ${formatCount(summary.repaired)} repaired from the source and read back`);
+  }
   if (summary.exitCode !== 0) {
     line(
       `fanout: ${formatCount(missing)} missing, ${formatCount(mismatched)} mismatched, ${

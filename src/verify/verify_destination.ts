@@ -1,23 +1,31 @@
 /**
  * `fanout verify <destination>`: re-reads every file the destination's manifest lists, from
  * disk where the page cache can be dropped, and compares its SHA-256 with the record. It
- * reads only the destination; no source is needed.
+ * reads only the destination; no source is needed. With `--repair --source SRC` a missing,
+ * changed or unreadable copy is copied again from the source, but only if the source still
+ * holds the recorded content, and read back like any copy.
  */
 import { forEachConcurrently } from "../concurrency.ts";
+import { DestinationLock } from "../coordinator/lock.ts";
+import { copyFile } from "../copy/copy_strategy.ts";
+import { fsyncFolder } from "../copy/durable.ts";
+import { path } from "../deps.ts";
 import { describeError, ExitCode, UsageError } from "../errors.ts";
 import type { EventSink, VerifyStatus, VerifySummary } from "../coordinator/events.ts";
 import type { ReadBack } from "../coordinator/messages.ts";
 import { toNative } from "../relative_path.ts";
 import { SafePaths } from "./safe_path.ts";
-import { openCacheDropper } from "./cache_drop.ts";
+import { type CacheDropper, openCacheDropper } from "./cache_drop.ts";
 import { CHUNK_SIZE, hashFile } from "./hashers.ts";
-import { type ManifestEntry, manifestPath, readManifest } from "./manifest.ts";
+import { type ManifestEntry, manifestPath, readManifest, writeRecords } from "./manifest.ts";
 
 export interface VerifySettings {
   /** The destination as the user gave it. */
   destination: string;
   /** Files read at once. */
   workers: number;
+  /** Copy the files that fail from this source folder (already checked to be a folder). */
+  repairFrom?: string;
 }
 
 /**
@@ -34,7 +42,16 @@ export async function verifyDestination(
   const start = now();
   const { destination } = settings;
   await checkIsDestination(destination);
-  const entries = [...(await readManifest(destination)).values()];
+  const records = await readManifest(destination);
+  const entries = [...records.values()];
+  const broken: ManifestEntry[] = [];
+  const lock = settings.repairFrom
+    ? await DestinationLock.acquire(
+      destination,
+      destination,
+      (message) => emit({ type: "warning", destination, message }),
+    )
+    : null;
   const dropper = await openCacheDropper(destination);
   let readBack: ReadBack = dropper.readBack;
   const counts: Record<VerifyStatus, number> = {
@@ -43,6 +60,7 @@ export async function verifyDestination(
     mismatch: 0,
     unreadable: 0,
     unsafe: 0,
+    repaired: 0,
   };
   const safePaths = new SafePaths(destination);
   let bytes = 0;
@@ -60,14 +78,27 @@ export async function verifyDestination(
       }
     }, safePaths);
     buffers.push(buffer);
-    counts[status]++;
-    if (status === "verified") bytes += entry.size;
     const { path, size, sha256 } = entry;
+    if (settings.repairFrom && status !== "verified" && status !== "unsafe") {
+      broken.push(entry);
+    } else {
+      counts[status]++;
+      if (status === "verified") bytes += size;
+    }
     emit({ type: "file", destination, path, size, status, sha256, ...(error ? { error } : {}) });
   });
   emit({ type: "phase", phase: "verify", state: "end", destination });
 
-  const clean = counts.verified === entries.length;
+  if (settings.repairFrom) {
+    try {
+      await repair(settings.repairFrom, destination, broken, records, counts, dropper, emit);
+    } finally {
+      await lock?.release();
+    }
+    bytes += broken.reduce((sum, entry) => sum + entry.size, 0);
+  }
+
+  const clean = counts.verified + counts.repaired === entries.length;
   const summary: VerifySummary = {
     type: "summary",
     command: "verify",
@@ -78,6 +109,7 @@ export async function verifyDestination(
     mismatched: counts.mismatch,
     unreadable: counts.unreadable,
     unsafe: counts.unsafe,
+    repaired: counts.repaired,
     bytes,
     readBack,
     elapsedMs: Math.round(now() - start),
@@ -137,4 +169,58 @@ async function checkEntry(
   } catch (error) {
     return { status: "unreadable", error: describeError(error) };
   }
+}
+
+/**
+ * Copies each broken entry again from `source` (which must still hold the recorded content),
+ * reads it back, counts it as repaired or as still broken, and updates the records.
+ */
+async function repair(
+  source: string,
+  destination: string,
+  broken: ManifestEntry[],
+  records: Map<string, ManifestEntry>,
+  counts: Record<VerifyStatus, number>,
+  dropper: CacheDropper,
+  emit: EventSink,
+): Promise<void> {
+  emit({ type: "phase", phase: "copy", state: "start", destination });
+  const buffer = new Uint8Array(CHUNK_SIZE);
+  for (const entry of broken) {
+    const { path: rel, size, sha256 } = entry;
+    const target = toNative(destination, rel);
+    try {
+      const from = toNative(source, rel);
+      const info = await Deno.lstat(from).catch(() => null);
+      if (!info?.isFile) throw new Error(`${rel} is not a file in ${source}`);
+      const file = {
+        path: rel,
+        size: info.size,
+        mtimeMs: info.mtime?.getTime() ?? 0,
+        mode: info.mode,
+      };
+      await Deno.mkdir(path.dirname(target), { recursive: true });
+      await copyFile(from, file, target, buffer, undefined, sha256);
+      await fsyncFolder(path.dirname(target));
+      dropper.drop(target);
+      const readBack = await hashFile(target, buffer);
+      if (readBack.sha256 !== sha256) throw new Error("the new copy does not read back right");
+      records.set(rel, { ...entry, mtimeMs: file.mtimeMs, verifiedAt: new Date().toISOString() });
+      counts.repaired++;
+      emit({ type: "file", destination, path: rel, size, status: "repaired", sha256 });
+    } catch (error) {
+      counts.mismatch++;
+      emit({
+        type: "file",
+        destination,
+        path: rel,
+        size,
+        status: "mismatch",
+        sha256,
+        error: `not repaired: ${describeError(error)}`,
+      });
+    }
+  }
+  if (counts.repaired > 0) await writeRecords(destination, records.values());
+  emit({ type: "phase", phase: "copy", state: "end", destination });
 }

@@ -5,7 +5,7 @@
  */
 import { assert } from "../deps.ts";
 import { path } from "../../src/deps.ts";
-import { events, makeCardTree, runFanout, testFolder } from "../helpers.ts";
+import { events, makeCardTree, runFanout, sh, testFolder } from "../helpers.ts";
 
 async function flipOneByte(file: string, offset: number): Promise<void> {
   const before = await Deno.lstat(file);
@@ -106,4 +106,56 @@ Deno.test("verify refuses a manifest that points outside the destination, naming
     /manifest\.ndjson line 4: path "\.\.\/card\/empty-file" has a "\.\." segment/,
   );
   assert.doesNotMatch(run.stderr, /at .*\.ts:\d+/, "no stack trace");
+});
+
+Deno.test("verify --repair copies the damaged and missing files again from the source and reads them back", async () => {
+  await using folder = await testFolder();
+  const source = path.join(folder.path, "card");
+  await makeCardTree(source);
+  const destination = path.join(folder.path, "nas");
+  assert.equal((await runFanout(["backup", source, destination])).code, 0);
+  await flipOneByte(path.join(destination, "DCIM", "101CANON", "MVI_0003.MP4"), 1000);
+  await Deno.remove(path.join(destination, "My Trip"), { recursive: true });
+
+  const repair = await runFanout(["verify", "--json", "--repair", "--source", source, destination]);
+  assert.equal(repair.code, 0, repair.stderr);
+  const repaired = events(repair).filter((e) => e.type === "file" && e.status === "repaired");
+  assert.deepEqual(repaired.map((e) => e.path).sort(), [
+    "DCIM/101CANON/MVI_0003.MP4",
+    "My Trip/notes  with  spaces .txt",
+    "My Trip/photo 1.jpg",
+  ]);
+  assert.equal(events(repair).at(-1).repaired, 3);
+
+  const diff = await sh("diff", ["-r", "--exclude=.fanout", source, destination]);
+  assert.equal(diff.code, 0, diff.stdout);
+  const check = await sh("sha256sum", ["--check", "--strict", ".fanout/SHA256SUMS"], {
+    cwd: destination,
+  });
+  assert.equal(check.code, 0, check.stdout);
+  assert.equal((await runFanout(["verify", destination])).code, 0);
+  // The records still match the copies, so the next backup has nothing to copy.
+  const rerun = await runFanout(["backup", "--json", source, destination]);
+  assert.equal(events(rerun).at(-1).destinations[0].copied, 0);
+});
+
+Deno.test("verify --repair refuses a file whose source no longer holds what was recorded", async () => {
+  await using folder = await testFolder();
+  const source = path.join(folder.path, "card");
+  await makeCardTree(source);
+  const destination = path.join(folder.path, "nas");
+  assert.equal((await runFanout(["backup", source, destination])).code, 0);
+  await flipOneByte(path.join(destination, "DCIM", "100CANON", "IMG_0002.JPG"), 10);
+  // The source changed since: copying it would not bring back what the backup recorded.
+  await flipOneByte(path.join(source, "DCIM", "100CANON", "IMG_0002.JPG"), 20);
+
+  const repair = await runFanout(["verify", "--repair", "--source", source, destination]);
+  assert.equal(repair.code, 1);
+  assert.match(
+    repair.stderr,
+    /IMG_0002\.JPG: not repaired: the source no longer holds the recorded content/,
+  );
+  const usage = await runFanout(["verify", "--repair", destination]);
+  assert.equal(usage.code, 2);
+  assert.match(usage.stderr, /--repair needs --source/);
 });

@@ -208,6 +208,7 @@ Deno.test("a verify summary counts what was found, and its problems when it fail
     mismatched: 2,
     unreadable: 0,
     unsafe: 0,
+    repaired: 0,
     bytes: 2 ** 30,
     readBack: { source: "disk" },
     elapsedMs: 4_200,
