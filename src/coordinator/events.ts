@@ -25,6 +25,8 @@ export interface FileEvent {
   status: FileStatus | VerifyStatus;
   sha256?: string;
   attempts?: number;
+  /** Bytes taken over from the temp file of an interrupted run. */
+  resumed?: number;
   error?: string;
 }
 

@@ -70,6 +70,8 @@ export interface FileResult {
   sha256?: string;
   /** Copy and verify attempts made this run. */
   attempts: number;
+  /** Bytes taken over from the temp file of an interrupted run (checked against the source). */
+  resumed?: number;
   /** Why the file failed. */
   error?: string;
 }

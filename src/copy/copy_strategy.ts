@@ -14,7 +14,12 @@ export interface CopyResult {
   /** SHA-256 of the bytes read from the source. */
   sha256: string;
   bytes: number;
+  /** Bytes taken over from the temp file of an interrupted run, after checking them. */
+  resumed: number;
 }
+
+/** Files from this size on resume from the temp file an interrupted run left. */
+export const RESUME_MIN_BYTES = 64 * 2 ** 20;
 
 /**
  * Copies `sourcePath` (as scanned in `file`) to `target`, using `buffer` for every chunk;
@@ -41,9 +46,29 @@ export async function copyFile(
       }
       throw error;
     });
-    using out = await Deno.open(temp, { write: true, create: true, truncate: true });
-    const hasher = sha256Hasher();
+    const leftover = file.size >= RESUME_MIN_BYTES ? await sizeOf(temp) : 0;
+    using out = await Deno.open(temp, {
+      read: true,
+      write: true,
+      create: true,
+      truncate: leftover === 0,
+    });
+    let hasher = sha256Hasher();
     let bytes = 0;
+    let resumed = 0;
+    if (leftover > 0 && leftover <= file.size) {
+      resumed = await checkedPrefix(source, out, leftover, buffer, hasher, pace);
+      if (resumed === 0) {
+        // The leftover is not this file's beginning: start over.
+        await out.truncate(0);
+        await out.seek(0, Deno.SeekMode.Start);
+        await source.seek(0, Deno.SeekMode.Start);
+        hasher = sha256Hasher();
+      }
+      bytes = resumed;
+    } else if (leftover > 0) {
+      await out.truncate(0);
+    }
     for (let n = await source.read(buffer); n !== null; n = await source.read(buffer)) {
       const chunk = buffer.subarray(0, n);
       hasher.update(chunk);
@@ -69,7 +94,7 @@ export async function copyFile(
     await out.sync();
     out.close();
     await Deno.rename(temp, target);
-    return { sha256, bytes };
+    return { sha256, bytes, resumed };
   } catch (error) {
     await Deno.remove(temp).catch(() => {});
     throw error;
@@ -89,6 +114,53 @@ async function checkUnchanged(sourcePath: string, file: SourceFile, bytesRead: n
       `source changed while it was copied: modified at ${new Date(mtimeMs).toISOString()}`,
     );
   }
+}
+
+/** The size of `file`, 0 if it is missing. */
+async function sizeOf(file: string): Promise<number> {
+  try {
+    return (await Deno.lstat(file)).size;
+  } catch {
+    return 0;
+  }
+}
+
+/**
+ * Compares the first `length` bytes of the source with the temp file left by an interrupted
+ * run, hashing the source's as it goes. Returns `length` if they are the same (both files
+ * are then positioned after them), 0 if not.
+ */
+async function checkedPrefix(
+  source: Deno.FsFile,
+  temp: Deno.FsFile,
+  length: number,
+  buffer: Uint8Array,
+  hasher: { update(chunk: Uint8Array): void },
+  pace?: (bytes: number) => Promise<void>,
+): Promise<number> {
+  const written = new Uint8Array(buffer.length);
+  for (let done = 0; done < length;) {
+    const want = Math.min(buffer.length, length - done);
+    const n = await readFull(source, buffer.subarray(0, want));
+    const m = await readFull(temp, written.subarray(0, want));
+    if (n !== want || m !== want) return 0;
+    if (Buffer.compare(buffer.subarray(0, n), written.subarray(0, n)) !== 0) return 0;
+    hasher.update(buffer.subarray(0, n));
+    await pace?.(n);
+    done += n;
+  }
+  return length;
+}
+
+/** Reads until `into` is full or the file ends; returns the bytes read. */
+async function readFull(file: Deno.FsFile, into: Uint8Array): Promise<number> {
+  let filled = 0;
+  while (filled < into.length) {
+    const n = await file.read(into.subarray(filled));
+    if (n === null) break;
+    filled += n;
+  }
+  return filled;
 }
 
 let zeros = new Uint8Array(0);

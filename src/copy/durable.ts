@@ -24,15 +24,20 @@ export function isTempName(name: string): boolean {
 
 /**
  * Removes the temp files an earlier run left in `folders` (killed, or stopped twice): they
- * never carried a final name, and a new copy starts its own. Returns how many went.
+ * never carried a final name. Those in `keep` stay, for a copy that resumes from them.
+ * Returns how many went.
  */
-export async function removeStaleTemps(folders: string[]): Promise<number> {
+export async function removeStaleTemps(
+  folders: string[],
+  keep: ReadonlySet<string> = new Set(),
+): Promise<number> {
   let removed = 0;
   for (const folder of folders) {
     try {
       for await (const entry of Deno.readDir(folder)) {
-        if (entry.isFile && isTempName(entry.name)) {
-          await Deno.remove(path.join(folder, entry.name));
+        const file = path.join(folder, entry.name);
+        if (entry.isFile && isTempName(entry.name) && !keep.has(file)) {
+          await Deno.remove(file);
           removed++;
         }
       }

@@ -22,8 +22,8 @@ import type {
   SourceFile,
 } from "../coordinator/messages.ts";
 import { bytesNeeded, type DestinationPlan, holds, planDestination } from "../coordinator/plan.ts";
-import { copyFile } from "../copy/copy_strategy.ts";
-import { fsyncFolder, removeStaleTemps } from "../copy/durable.ts";
+import { copyFile, RESUME_MIN_BYTES } from "../copy/copy_strategy.ts";
+import { fsyncFolder, removeStaleTemps, tempPathFor } from "../copy/durable.ts";
 import { toNative } from "../relative_path.ts";
 import { openCacheDropper } from "../verify/cache_drop.ts";
 import { CHUNK_SIZE, hashFile } from "../verify/hashers.ts";
@@ -69,6 +69,8 @@ export class DestinationRun implements Disposable {
   #buffers: Uint8Array[] = [];
   /** Files copied this run, for `attempts` in results. */
   #copies = new Map<FileTask, number>();
+  /** Bytes a copy took over from an interrupted run's temp file. */
+  #resumed = new Map<FileTask, number>();
   /** Folders whose entries changed and must be fsynced. */
   #touched = new Set<string>();
   #monitor = new ThroughputMonitor({ now: () => performance.now() });
@@ -139,10 +141,20 @@ export class DestinationRun implements Disposable {
       // parent folder must be durable too.
       this.#touched.add(path.dirname(root));
       records = await readRecords(root);
-      const stale = await removeStaleTemps([
-        root,
-        ...job.folders.map((rel) => toNative(root, rel)),
-      ]);
+    } catch (error) {
+      post({ type: "failed", message: describeError(error) });
+      return;
+    }
+    const plan = await planDestination(job.files, root, records, job.verify);
+    try {
+      // A big file that will be copied again resumes from what an interrupted run wrote.
+      const resumable = new Set(
+        plan.copy.filter((file) => file.size >= RESUME_MIN_BYTES).map((file) =>
+          tempPathFor(toNative(root, file.path))
+        ),
+      );
+      const folders = [root, ...job.folders.map((rel) => toNative(root, rel))];
+      const stale = await removeStaleTemps(folders, resumable);
       if (stale > 0) {
         post({ type: "warning", message: `removed ${stale} temp file(s) left by an earlier run` });
       }
@@ -150,7 +162,6 @@ export class DestinationRun implements Disposable {
       post({ type: "failed", message: describeError(error) });
       return;
     }
-    const plan = await planDestination(job.files, root, records, job.verify);
     const shortfall = await this.#spaceShortfall(plan);
     if (shortfall) {
       post({ type: "failed", message: shortfall });
@@ -373,7 +384,15 @@ export class DestinationRun implements Disposable {
 
   #result(task: FileTask, status: "copied" | "verified"): FileResult {
     const { path: rel, size } = task.file;
-    return { path: rel, size, status, sha256: task.sha256, attempts: this.#copies.get(task) ?? 0 };
+    const resumed = this.#resumed.get(task);
+    return {
+      path: rel,
+      size,
+      status,
+      sha256: task.sha256,
+      attempts: this.#copies.get(task) ?? 0,
+      ...(resumed ? { resumed } : {}),
+    };
   }
 
   async #copyOne(task: FileTask): Promise<void> {
@@ -382,9 +401,10 @@ export class DestinationRun implements Disposable {
     const blocked = this.#blockedFolder(rel.slice(0, Math.max(0, rel.lastIndexOf("/"))));
     if (blocked) throw new PathBlockedError(blocked);
     const target = toNative(this.job.destination, task.file.path);
-    const { sha256 } = await this.#withBuffer((buffer) =>
+    const { sha256, resumed } = await this.#withBuffer((buffer) =>
       copyFile(task.sourcePath, task.file, target, buffer, this.#pace)
     );
+    if (resumed > 0) this.#resumed.set(task, resumed);
     task.sha256 = sha256;
     task.verifiedAt = undefined;
     this.#touched.add(path.dirname(target));

@@ -8,6 +8,7 @@ import { assert } from "../deps.ts";
 import { path } from "../../src/deps.ts";
 import {
   events,
+  fanoutArgs,
   jsonEvents,
   runFanout,
   sh,
@@ -158,4 +159,41 @@ Deno.test("after kill -9 the next run removes the stale temp files and does not 
     Deno.stat(path.join(nas, ".fanout", "journal.ndjson")),
     Deno.errors.NotFound,
   );
+});
+
+Deno.test("a large file killed mid-copy resumes from its temp file on the next run", async () => {
+  await using folder = await testFolder();
+  const source = path.join(folder.path, "card");
+  const size = 96 * MiB;
+  await writeRandomFile(path.join(source, "clip.mov"), size);
+  const destination = path.join(folder.path, "nas");
+  const child = spawnFanout(["backup", "--json", "--bwlimit", "24M", source, destination]);
+  let killed = false;
+  for await (const event of jsonEvents(child)) {
+    if (!killed && event.type === "progress" && event.bytesDone >= 40 * MiB) {
+      child.kill("SIGKILL");
+      killed = true;
+    }
+  }
+  await child.status;
+  const [temp] = await tempFiles(destination);
+  const leftover = (await Deno.stat(temp)).size;
+  assert.ok(leftover >= 32 * MiB && leftover < size, `${leftover} bytes left in ${temp}`);
+
+  // The next run, under a shell that reports the bytes it wrote (its /proc io counts children).
+  const command = [Deno.execPath(), ...fanoutArgs(["backup", "--json", source, destination])]
+    .map((word) => `'${word.replaceAll("'", "'\\''")}'`).join(" ");
+  const output = await new Deno.Command("sh", {
+    args: ["-c", `${command}; grep '^wchar' /proc/$$/io >&2`],
+  }).output();
+  assert.equal(output.code, 0);
+  const all = new TextDecoder().decode(output.stdout).trim().split("\n").map((l) => JSON.parse(l));
+  const clip = all.find((e) => e.type === "file" && e.path === "clip.mov");
+  assert.deepEqual([clip.status, clip.resumed], ["verified", leftover]);
+  const written = Number(/wchar: (\d+)/.exec(new TextDecoder().decode(output.stderr))![1]);
+  assert.ok(
+    written < size - leftover + 4 * MiB,
+    `wrote ${written} bytes, ${size - leftover} were left`,
+  );
+  await judge(source, destination);
 });
