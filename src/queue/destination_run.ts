@@ -133,48 +133,9 @@ export class DestinationRun implements Disposable {
   async execute(): Promise<void> {
     const { job, post } = this;
     const root = job.destination;
-    post({ type: "phase", phase: "manifest", state: "start" });
-    let records: Map<string, ManifestEntry>;
-    try {
-      await createFolder(root);
-      // The root may be new (made here, or by the run log just before): its entry in the
-      // parent folder must be durable too.
-      this.#touched.add(path.dirname(root));
-      records = await readRecords(root);
-    } catch (error) {
-      post({ type: "failed", message: describeError(error) });
-      return;
-    }
-    const plan = await planDestination(job.files, root, records, job.verify);
-    try {
-      // A big file that will be copied again resumes from what an interrupted run wrote.
-      const resumable = new Set(
-        plan.copy.filter((file) => file.size >= RESUME_MIN_BYTES).map((file) =>
-          tempPathFor(toNative(root, file.path))
-        ),
-      );
-      const folders = [root, ...job.folders.map((rel) => toNative(root, rel))];
-      const stale = await removeStaleTemps(folders, resumable);
-      if (stale > 0) {
-        post({ type: "warning", message: `removed ${stale} temp file(s) left by an earlier run` });
-      }
-    } catch (error) {
-      post({ type: "failed", message: describeError(error) });
-      return;
-    }
-    const shortfall = await this.#spaceShortfall(plan);
-    if (shortfall) {
-      post({ type: "failed", message: shortfall });
-      return;
-    }
-    const bytes = plan.copy.reduce((sum, file) => sum + file.size, 0);
-    const recheckBytes = plan.recheck.reduce((sum, { file }) => sum + file.size, 0);
-    this.#stats.planned(job.verify ? 2 * bytes + recheckBytes : bytes);
-    post({ type: "phase", phase: "manifest", state: "end", files: plan.copy.length, bytes });
-    for (const record of plan.skip) {
-      const { path: rel, size, sha256 } = record;
-      post({ type: "file", result: { path: rel, size, status: "skipped", sha256, attempts: 0 } });
-    }
+    const prepared = await this.#manifestPhase();
+    if (!prepared) return;
+    const { records, plan } = prepared;
 
     post({ type: "phase", phase: "copy", state: "start" });
     await this.#createFolders();
@@ -209,6 +170,56 @@ export class DestinationRun implements Disposable {
     }
     if (this.#aborted) post({ type: "failed", message: this.#aborted });
     else post({ type: "done", readBack, stopped: this.#stopping });
+  }
+
+  /**
+   * Manifest: reads the records, decides what to copy, clears what an earlier run left and
+   * checks the free space. Null when the destination cannot go on (already posted).
+   */
+  async #manifestPhase(): Promise<
+    { records: Map<string, ManifestEntry>; plan: DestinationPlan } | null
+  > {
+    const { job, post } = this;
+    const root = job.destination;
+    post({ type: "phase", phase: "manifest", state: "start" });
+    let records: Map<string, ManifestEntry>;
+    let plan: DestinationPlan;
+    try {
+      await createFolder(root);
+      // The root may be new (made here, or by the run log just before): its entry in the
+      // parent folder must be durable too.
+      this.#touched.add(path.dirname(root));
+      records = await readRecords(root);
+      plan = await planDestination(job.files, root, records, job.verify);
+      // A big file that will be copied again resumes from what an interrupted run wrote.
+      const resumable = new Set(
+        plan.copy.filter((file) => file.size >= RESUME_MIN_BYTES).map((file) =>
+          tempPathFor(toNative(root, file.path))
+        ),
+      );
+      const folders = [root, ...job.folders.map((rel) => toNative(root, rel))];
+      const stale = await removeStaleTemps(folders, resumable);
+      if (stale > 0) {
+        post({ type: "warning", message: `removed ${stale} temp file(s) left by an earlier run` });
+      }
+    } catch (error) {
+      post({ type: "failed", message: describeError(error) });
+      return null;
+    }
+    const shortfall = await this.#spaceShortfall(plan);
+    if (shortfall) {
+      post({ type: "failed", message: shortfall });
+      return null;
+    }
+    const bytes = plan.copy.reduce((sum, file) => sum + file.size, 0);
+    const recheckBytes = plan.recheck.reduce((sum, { file }) => sum + file.size, 0);
+    this.#stats.planned(job.verify ? 2 * bytes + recheckBytes : bytes);
+    post({ type: "phase", phase: "manifest", state: "end", files: plan.copy.length, bytes });
+    for (const record of plan.skip) {
+      const { path: rel, size, sha256 } = record;
+      post({ type: "file", result: { path: rel, size, status: "skipped", sha256, attempts: 0 } });
+    }
+    return { records, plan };
   }
 
   /** Follows the monitor's recommendation, and says so. */
