@@ -42,6 +42,7 @@ export function backupCommand(setExitCode: (code: number) => void) {
       wholeNumber(0, 100),
       3,
     )
+    .option("--links", "copy symlinks as symlinks (their target as it is, never followed)")
     .option("--no-verify", "skip reading the copies back (they are still hashed from the source)")
     .addOption(
       new Option("--order <order>", "which files go first, within a priority")
@@ -93,6 +94,7 @@ export function backupCommand(setExitCode: (code: number) => void) {
         priorities: options.priority,
         limits: destinationRates(destinations, options.bwlimit ?? null, options.limit),
         keepLogs: options.keepLogs,
+        links: options.links ?? false,
       };
       const log = options.log ? await openRunLog(options.log) : null;
       const renderer = rendererFor(options);

@@ -44,6 +44,8 @@ export interface BackupSettings {
   limits: (number | null)[];
   /** Run logs kept in each destination's .fanout/logs; 0 writes none. */
   keepLogs: number;
+  /** Copy symlinks as links instead of skipping them. */
+  links: boolean;
 }
 
 const SOURCE_CHANGED = "source changed during the run: destinations read different bytes";
@@ -198,7 +200,7 @@ export class BackupCoordinator {
     );
 
     emit({ type: "phase", phase: "analyze", state: "start" });
-    const tree = await scanSource(layout.source);
+    const tree = await scanSource(layout.source, { links: settings.links });
     for (const { path, reason } of tree.skipped) {
       emit({ type: "warning", path, message: `skipped ${path}: ${reason}` });
     }
@@ -253,6 +255,7 @@ export class BackupCoordinator {
       source,
       files: tree.files,
       folders: tree.folders,
+      links: tree.links,
       workers,
       bwlimit: limits[index] ?? null,
       order,

@@ -27,6 +27,8 @@ export interface FileEvent {
   attempts?: number;
   /** Bytes taken over from the temp file of an interrupted run. */
   resumed?: number;
+  /** For a symlink copied as a link (--links): its target. */
+  link?: string;
   error?: string;
 }
 

@@ -16,6 +16,12 @@ export interface SourceFile {
   sparse?: boolean;
 }
 
+/** A symlink of the source, copied as a link with --links: its target text, never followed. */
+export interface SourceLink {
+  path: string;
+  target: string;
+}
+
 /** Files whose path matches `pattern` (a glob) get `priority`; the last matching rule wins. */
 export interface PriorityRule {
   pattern: string;
@@ -32,6 +38,8 @@ export interface DestinationJob {
   files: SourceFile[];
   /** Every folder of the source tree, relative and "/"-separated, parents first. */
   folders: string[];
+  /** Symlinks to copy as links (--links); empty otherwise. */
+  links: SourceLink[];
   /** Concurrent copy slots, or "auto" to let the ThroughputMonitor choose within 1..8. */
   workers: number | "auto";
   /** Bytes per second this destination may write and read back; null for no limit. */
@@ -72,6 +80,8 @@ export interface FileResult {
   attempts: number;
   /** Bytes taken over from the temp file of an interrupted run (checked against the source). */
   resumed?: number;
+  /** For a symlink copied as a link: its target. */
+  link?: string;
   /** Why the file failed. */
   error?: string;
 }

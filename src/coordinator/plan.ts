@@ -77,10 +77,15 @@ function matches(info: Deno.FileInfo, record: ManifestEntry): boolean {
   return info.isFile && info.size === record.size && info.mtime?.getTime() === record.mtimeMs;
 }
 
-/** Whether the destination file is still a regular file with the recorded size and mtime. */
+/**
+ * Whether the destination still holds what a record says: a regular file with the recorded
+ * size and mtime, or for a link, a symlink to the recorded target.
+ */
 export async function holds(destination: string, record: ManifestEntry): Promise<boolean> {
+  const target = toNative(destination, record.path);
   try {
-    return matches(await Deno.lstat(toNative(destination, record.path)), record);
+    if (record.link !== undefined) return await Deno.readLink(target) === record.link;
+    return matches(await Deno.lstat(target), record);
   } catch {
     return false;
   }

@@ -1,11 +1,12 @@
 /**
- * Analyze: walks the source once. Symlinks are never followed and special files (FIFOs,
- * sockets, devices) are never opened: both are skipped with a reason. Empty folders are
+ * Analyze: walks the source once. Symlinks are never followed (skipped with a reason, or
+ * read as links with `links`), and special files (FIFOs, sockets, devices) are never opened:
+ * they are skipped with a reason. Empty folders are
  * part of the tree. The source's own `.fanout` folder (a backup of a backup) is not copied.
  */
 import { forEachConcurrently } from "../concurrency.ts";
 import { toNative } from "../relative_path.ts";
-import type { SourceFile } from "./messages.ts";
+import type { SourceFile, SourceLink } from "./messages.ts";
 
 /** The folder where fanout keeps a destination's records. */
 export const RECORDS_FOLDER = ".fanout";
@@ -18,6 +19,8 @@ export interface SkippedEntry {
 
 export interface SourceTree {
   files: SourceFile[];
+  /** Symlinks, when they are to be copied as links. */
+  links: SourceLink[];
   /** Every folder below the root, relative and "/"-separated, parents first. */
   folders: string[];
   bytes: number;
@@ -36,8 +39,18 @@ const STAT_CONCURRENCY = 64;
  * const tree = await scanSource("/media/card");
  * console.log(tree.files.length, tree.bytes);
  */
-export async function scanSource(root: string): Promise<SourceTree> {
-  const tree: SourceTree = { files: [], folders: [], bytes: 0, skipped: [], unreadable: [] };
+export async function scanSource(
+  root: string,
+  options: { links?: boolean } = {},
+): Promise<SourceTree> {
+  const tree: SourceTree = {
+    files: [],
+    links: [],
+    folders: [],
+    bytes: 0,
+    skipped: [],
+    unreadable: [],
+  };
   const pending: string[] = [""];
   while (pending.length > 0) {
     const folder = pending.pop()!;
@@ -58,8 +71,17 @@ export async function scanSource(root: string): Promise<SourceTree> {
         subfolders.push(rel);
       } else if (entry.isFile) {
         regular.push(rel);
+      } else if (entry.isSymlink && options.links) {
+        try {
+          tree.links.push({ path: rel, target: await Deno.readLink(toNative(root, rel)) });
+        } catch (error) {
+          tree.unreadable.push({ path: rel, reason: (error as Error).message });
+        }
       } else if (entry.isSymlink) {
-        tree.skipped.push({ path: rel, reason: "symlink, not followed" });
+        tree.skipped.push({
+          path: rel,
+          reason: "symlink, not followed (--links copies it as a link)",
+        });
       } else {
         tree.skipped.push({ path: rel, reason: await describeSpecial(toNative(root, rel)) });
       }

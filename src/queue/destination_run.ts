@@ -26,7 +26,7 @@ import { copyFile, RESUME_MIN_BYTES } from "../copy/copy_strategy.ts";
 import { fsyncFolder, removeStaleTemps, tempPathFor } from "../copy/durable.ts";
 import { toNative } from "../relative_path.ts";
 import { openCacheDropper } from "../verify/cache_drop.ts";
-import { CHUNK_SIZE, hashFile } from "../verify/hashers.ts";
+import { CHUNK_SIZE, hashFile, sha256Hasher } from "../verify/hashers.ts";
 import { JournalWriter } from "../verify/journal.ts";
 import { type ManifestEntry, readRecords, writeRecords } from "../verify/manifest.ts";
 import { DestinationQueue } from "./destination_queue.ts";
@@ -88,6 +88,8 @@ export class DestinationRun implements Disposable {
   #good = new Map<string, FileTask>();
   /** Paths of files that failed this run. */
   #failed = new Set<string>();
+  /** Links made or found in place this run (--links), as records. */
+  #links: ManifestEntry[] = [];
   /** Folders that could not be made (a file or a symlink in the way), with the reason. */
   #blocked = new Map<string, string>();
   #priorityOf: (path: string) => TaskPriority;
@@ -102,7 +104,7 @@ export class DestinationRun implements Disposable {
       this.#timer = setInterval(() => this.#adaptSlots(), MONITOR_INTERVAL_MS);
     }
     this.#stats = new StatsReporter(
-      job.files.length,
+      job.files.length + job.links.length,
       this.#slots,
       post,
       () => this.#monitor.bytesPerSecond(),
@@ -139,6 +141,7 @@ export class DestinationRun implements Disposable {
 
     post({ type: "phase", phase: "copy", state: "start" });
     await this.#createFolders();
+    await this.#copyLinks();
     const copied = await this.#copy(plan.copy);
     post({ type: "phase", phase: "copy", state: "end" });
 
@@ -252,6 +255,57 @@ export class DestinationRun implements Disposable {
       } catch (error) {
         this.#blocked.set(rel, describeError(error));
         this.post({ type: "error", path: rel, message: describeError(error) });
+      }
+    }
+  }
+
+  /**
+   * Copies the source's symlinks as symlinks (--links): the target text as it is, never
+   * followed; made under a temp name and renamed into place like any copy. A link that is
+   * already there with the same target is left alone.
+   */
+  async #copyLinks(): Promise<void> {
+    const root = this.job.destination;
+    for (const { path: rel, target } of this.job.links) {
+      if (this.#stopping) return;
+      const entry: ManifestEntry = {
+        path: rel,
+        size: 0,
+        mtimeMs: 0,
+        sha256: sha256Text(target),
+        verifiedAt: null,
+        link: target,
+      };
+      const result = { path: rel, size: 0, sha256: entry.sha256, link: target };
+      const native = toNative(root, rel);
+      try {
+        const blocked = this.#blockedFolder(rel.slice(0, Math.max(0, rel.lastIndexOf("/"))));
+        if (blocked) throw new PathBlockedError(blocked);
+        if (await Deno.readLink(native).catch(() => null) === target) {
+          this.#links.push({ ...entry, verifiedAt: new Date().toISOString() });
+          this.post({ type: "file", result: { ...result, status: "skipped", attempts: 0 } });
+          continue;
+        }
+        const temp = tempPathFor(native);
+        await Deno.remove(temp).catch(() => {});
+        await Deno.symlink(target, temp);
+        await Deno.rename(temp, native);
+        this.#touched.add(path.dirname(native));
+        // The read-back of a link is its target, read from the folder.
+        const readBack = await Deno.readLink(native);
+        if (readBack !== target) {
+          throw new VerifyMismatchError(`the link reads back as ${readBack}`);
+        }
+        const verifiedAt = this.job.verify ? new Date().toISOString() : null;
+        this.#links.push({ ...entry, verifiedAt });
+        const status = this.job.verify ? "verified" : "copied";
+        this.post({ type: "file", result: { ...result, status, attempts: 1 } });
+      } catch (error) {
+        this.#failed.add(rel);
+        this.post({
+          type: "file",
+          result: { ...result, status: "failed", attempts: 1, error: describeError(error) },
+        });
       }
     }
   }
@@ -466,8 +520,12 @@ export class DestinationRun implements Disposable {
     records: Map<string, ManifestEntry>,
     plan: DestinationPlan,
   ): Promise<ManifestEntry[]> {
-    const inSource = new Set(this.job.files.map((file) => file.path));
-    const next: ManifestEntry[] = [...plan.skip, ...[...this.#good.values()].map(entryOf)];
+    const inSource = new Set([...this.job.files, ...this.job.links].map((entry) => entry.path));
+    const next: ManifestEntry[] = [
+      ...plan.skip,
+      ...[...this.#good.values()].map(entryOf),
+      ...this.#links,
+    ];
     for (const { record } of plan.recheck) {
       if (!this.#good.has(record.path) && !this.#failed.has(record.path)) next.push(record);
     }
@@ -500,4 +558,11 @@ async function exists(folder: string): Promise<boolean> {
   } catch {
     return false;
   }
+}
+
+/** SHA-256 of a text, as a link's record carries for its target. */
+function sha256Text(text: string): string {
+  const hasher = sha256Hasher();
+  hasher.update(new TextEncoder().encode(text));
+  return hasher.digest();
 }

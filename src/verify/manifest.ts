@@ -25,6 +25,8 @@ export interface ManifestEntry {
   sha256: string;
   /** ISO time of the read-back that proved this copy; null if copied with --no-verify. */
   verifiedAt: string | null;
+  /** A symlink copied as a link: its target (and `sha256` is the hash of that text). */
+  link?: string;
 }
 
 const HEADER = { format: "fanout-manifest", version: 1, hash: "sha256" };
@@ -129,7 +131,7 @@ function parseLine(line: string, file: string, number: number): Record<string, u
 }
 
 function checkEntry(value: Record<string, unknown>, file: string, line: number): ManifestEntry {
-  const { path: rel, size, mtimeMs, sha256, verifiedAt } = value;
+  const { path: rel, size, mtimeMs, sha256, verifiedAt, link } = value;
   const fail = (problem: string) => new ManifestError(file, line, problem);
   if (typeof rel !== "string") throw fail(`"path" must be a string`);
   const unsafe = unsafeRelativePath(rel);
@@ -148,15 +150,25 @@ function checkEntry(value: Record<string, unknown>, file: string, line: number):
   if (verifiedAt !== null && typeof verifiedAt !== "string") {
     throw fail(`"verifiedAt" must be a time or null`);
   }
-  return { path: rel, size: size as number, mtimeMs, sha256, verifiedAt };
+  if (link !== undefined && (typeof link !== "string" || link === "" || link.includes("\0"))) {
+    throw fail(`"link" must be the target of a symlink`);
+  }
+  return {
+    path: rel,
+    size: size as number,
+    mtimeMs,
+    sha256,
+    verifiedAt,
+    ...(link === undefined ? {} : { link }),
+  };
 }
 
 /** The manifest text for `entries`, sorted by path so that equal records are equal bytes. */
 export function formatManifest(entries: Iterable<ManifestEntry>): string {
   let text = JSON.stringify(HEADER) + "\n";
   for (const entry of sortedByPath(entries)) {
-    const { path: rel, size, mtimeMs, sha256, verifiedAt } = entry;
-    text += JSON.stringify({ path: rel, size, mtimeMs, sha256, verifiedAt }) + "\n";
+    const { path: rel, size, mtimeMs, sha256, verifiedAt, link } = entry;
+    text += JSON.stringify({ path: rel, size, mtimeMs, sha256, verifiedAt, link }) + "\n";
   }
   return text;
 }
@@ -173,7 +185,8 @@ export async function writeRecords(
   const sorted = sortedByPath(entries);
   const folder = path.join(destination, RECORDS_FOLDER);
   await Deno.mkdir(folder, { recursive: true });
-  await writeIfChanged(path.join(folder, SUMS_NAME), formatSums(sorted));
+  // A link is no file to hash: sha256sum -c would follow it.
+  await writeIfChanged(path.join(folder, SUMS_NAME), formatSums(sorted.filter((e) => !e.link)));
   await writeIfChanged(manifestPath(destination), formatManifest(sorted));
   // The manifest now holds everything the journal said.
   try {

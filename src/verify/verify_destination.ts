@@ -138,6 +138,23 @@ async function checkIsDestination(destination: string): Promise<void> {
   }
 }
 
+/** A link copied with --links: it must still be a symlink to the recorded target. */
+async function checkLink(
+  file: string,
+  target: string,
+): Promise<{ status: VerifyStatus; error?: string }> {
+  try {
+    const now = await Deno.readLink(file);
+    if (now === target) return { status: "verified" };
+    return { status: "mismatch", error: `the link points to ${now}, recorded ${target}` };
+  } catch (error) {
+    if (error instanceof Deno.errors.NotFound) {
+      return { status: "missing", error: "the link is missing" };
+    }
+    return { status: "mismatch", error: `not a symlink any more (${describeError(error)})` };
+  }
+}
+
 async function checkEntry(
   destination: string,
   entry: ManifestEntry,
@@ -148,6 +165,7 @@ async function checkEntry(
   const unsafe = await safePaths.reason(entry.path);
   if (unsafe) return { status: "unsafe", error: unsafe };
   const file = toNative(destination, entry.path);
+  if (entry.link !== undefined) return await checkLink(file, entry.link);
   let info: Deno.FileInfo;
   try {
     info = await Deno.lstat(file);
@@ -190,6 +208,7 @@ async function repair(
     const { path: rel, size, sha256 } = entry;
     const target = toNative(destination, rel);
     try {
+      if (entry.link !== undefined) throw new Error("a link is made again by the next backup");
       const from = toNative(source, rel);
       const info = await Deno.lstat(from).catch(() => null);
       if (!info?.isFile) throw new Error(`${rel} is not a file in ${source}`);

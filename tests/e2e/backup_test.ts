@@ -121,3 +121,64 @@ Deno.test("symlinks, FIFOs and the source's own .fanout folder are skipped, neve
   assert.match(manifest, /"path":"photo.jpg"/);
   assert.doesNotMatch(manifest, /not ours/);
 });
+
+Deno.test("--links copies symlinks as symlinks, never following them; a rerun leaves them be", async () => {
+  await using folder = await testFolder();
+  const source = path.join(folder.path, "card");
+  const outside = path.join(folder.path, "outside");
+  await Deno.mkdir(path.join(source, "DCIM"), { recursive: true });
+  await Deno.mkdir(outside);
+  await Deno.writeTextFile(path.join(source, "DCIM", "a.jpg"), "pixels");
+  await Deno.symlink("a.jpg", path.join(source, "DCIM", "latest.jpg"));
+  await Deno.symlink(outside, path.join(source, "elsewhere"));
+  await Deno.symlink("no/such/file", path.join(source, "dangling"));
+  const destination = path.join(folder.path, "dest");
+
+  const run = await runFanout(["backup", "--json", "--links", source, destination]);
+  assert.equal(run.code, 0, run.stderr);
+  const links = events(run).filter((e) => e.type === "file" && e.link !== undefined);
+  assert.deepEqual(
+    links.map((e) => [e.path, e.link, e.status]).sort(),
+    [["DCIM/latest.jpg", "a.jpg", "verified"], ["dangling", "no/such/file", "verified"], [
+      "elsewhere",
+      outside,
+      "verified",
+    ]],
+  );
+  for (const rel of ["DCIM/latest.jpg", "elsewhere", "dangling"]) {
+    assert.equal(
+      await Deno.readLink(path.join(destination, rel)),
+      await Deno.readLink(path.join(source, rel)),
+    );
+  }
+  assert.deepEqual([...Deno.readDirSync(outside)], [], "nothing was written where a link points");
+  const diff = await sh("diff", [
+    "-r",
+    "--no-dereference",
+    "--exclude=.fanout",
+    source,
+    destination,
+  ]);
+  assert.equal(diff.code, 0, diff.stdout + diff.stderr);
+  const check = await sh("sha256sum", ["--check", "--strict", ".fanout/SHA256SUMS"], {
+    cwd: destination,
+  });
+  assert.equal(check.stdout.trim(), "DCIM/a.jpg: OK", "links are not in SHA256SUMS");
+  assert.equal((await runFanout(["verify", destination])).code, 0);
+
+  const before = (await Deno.lstat(path.join(destination, "elsewhere"))).ino;
+  const rerun = await runFanout(["backup", "--json", "--links", source, destination]);
+  assert.equal(rerun.code, 0, rerun.stderr);
+  assert.ok(events(rerun).filter((e) => e.link).every((e) => e.status === "skipped"));
+  assert.equal((await Deno.lstat(path.join(destination, "elsewhere"))).ino, before);
+
+  // A link pointed elsewhere behind fanout's back is named by verify.
+  await Deno.remove(path.join(destination, "dangling"));
+  await Deno.symlink("/etc/passwd", path.join(destination, "dangling"));
+  const verify = await runFanout(["verify", destination]);
+  assert.equal(verify.code, 1);
+  assert.match(
+    verify.stderr,
+    /MISMATCH: dangling: the link points to \/etc\/passwd, recorded no\/such\/file/,
+  );
+});
