@@ -7,6 +7,7 @@ export {
   CommanderError,
   InvalidArgumentError,
   Option,
+  type OptionValues,
 } from "npm:@commander-js/extra-typings@15.1.0";
 export { Buffer } from "node:buffer";
 export { createHash, type Hash } from "node:crypto";

@@ -178,3 +178,18 @@ export async function makeCardTree(root: string): Promise<number> {
   }
   return files.length;
 }
+
+/** Files named like fanout's temp files (`.fanout-<16 hex>.tmp`) anywhere below `root`. */
+export async function tempFiles(root: string): Promise<string[]> {
+  const found: string[] = [];
+  try {
+    for await (const entry of Deno.readDir(root)) {
+      const child = path.join(root, entry.name);
+      if (entry.isDirectory) found.push(...await tempFiles(child));
+      else if (/^\.fanout-[0-9a-f]{16}\.tmp$/.test(entry.name)) found.push(child);
+    }
+  } catch (error) {
+    if (!(error instanceof Deno.errors.NotFound)) throw error;
+  }
+  return found;
+}

@@ -10,6 +10,7 @@ import {
   type DestinationLimit,
   destinationRates,
   openRunLog,
+  outputOptions,
   parseDestinationLimit,
   parsePriority,
   parseRate,
@@ -23,7 +24,7 @@ const RETRY_PAUSE_MS = 500;
 
 /** Builds the command; `setExitCode` receives the run's exit code. */
 export function backupCommand(setExitCode: (code: number) => void) {
-  return new Command("backup")
+  return outputOptions(new Command("backup"))
     .summary("copy a folder to several destinations at once, verified")
     .description(
       "Copy a source folder to one or more destinations at once, each at its own speed, and prove every copy by reading it back.",
@@ -66,21 +67,12 @@ export function backupCommand(setExitCode: (code: number) => void) {
       (value: string, limits: DestinationLimit[]) => [...limits, parseDestinationLimit(value)],
       [] as DestinationLimit[],
     )
-    .option("--json", "write NDJSON events to stdout instead of text to stderr")
     .option("--log <file>", "append the run's events (NDJSON, without progress) to FILE")
     .option(
       "--keep-logs <n>",
       "run logs to keep in each destination's .fanout/logs (0: write none)",
       wholeNumber(0, 100_000),
       50,
-    )
-    .option("-q, --quiet", "print only errors and the summary")
-    .option("-v, --verbose", "print a line for every file")
-    .option(
-      "--progress-interval <seconds>",
-      "seconds between progress lines when not on a terminal",
-      wholeNumber(0, 86_400),
-      10,
     )
     .action(async (source, destinations, options) => {
       const settings = {

@@ -1,5 +1,5 @@
 /** Parsers for option values: a bad value is a one-line usage error naming the option. */
-import { InvalidArgumentError, path } from "../deps.ts";
+import { type Command, InvalidArgumentError, type OptionValues, path } from "../deps.ts";
 import { UsageError } from "../errors.ts";
 import type { PriorityRule } from "../coordinator/messages.ts";
 import { PRIORITIES, type TaskPriority } from "../queue/file_task.ts";
@@ -132,6 +132,22 @@ export async function openRunLog(file: string): Promise<NdjsonLog> {
   } catch (error) {
     throw new UsageError(`cannot write the log file ${file}: ${(error as Error).message}`);
   }
+}
+
+/** Adds the output options every command has: --json, --quiet, --verbose, --progress-interval. */
+export function outputOptions<Args extends unknown[], Opts extends OptionValues>(
+  command: Command<Args, Opts>,
+) {
+  return command
+    .option("--json", "write NDJSON events to stdout instead of text to stderr")
+    .option("-q, --quiet", "print only errors and the summary")
+    .option("-v, --verbose", "print a line for every file")
+    .option(
+      "--progress-interval <seconds>",
+      "seconds between progress lines when not on a terminal",
+      wholeNumber(0, 86_400),
+      10,
+    );
 }
 
 /** Output options shared by the commands. */

@@ -2,11 +2,11 @@
 import { Command } from "../deps.ts";
 import { UsageError } from "../errors.ts";
 import { verifyDestination } from "../verify/verify_destination.ts";
-import { rendererFor, wholeNumber } from "./options.ts";
+import { outputOptions, rendererFor, wholeNumber } from "./options.ts";
 
 /** Builds the command; `setExitCode` receives the check's exit code. */
 export function verifyCommand(setExitCode: (code: number) => void) {
-  return new Command("verify")
+  return outputOptions(new Command("verify"))
     .summary("re-read a destination and check it against its records")
     .description(
       "Re-read every file a destination's records list, from disk, and report each missing or changed file. Needs no source; with --repair --source SRC, copies the failed files again from SRC if it still holds what was recorded.",
@@ -15,15 +15,6 @@ export function verifyCommand(setExitCode: (code: number) => void) {
     .option("--workers <n>", "files read at once", wholeNumber(1, 64), 4)
     .option("--repair", "copy the files that fail again from --source, if it still holds them")
     .option("--source <folder>", "the folder the destination was backed up from (for --repair)")
-    .option("--json", "write NDJSON events to stdout instead of text to stderr")
-    .option("-q, --quiet", "print only errors and the summary")
-    .option("-v, --verbose", "print a line for every file")
-    .option(
-      "--progress-interval <seconds>",
-      "seconds between progress lines when not on a terminal",
-      wholeNumber(0, 86_400),
-      10,
-    )
     .action(async (destination, options) => {
       const repairFrom = options.repair ? await repairSource(options.source) : undefined;
       const renderer = rendererFor(options);

@@ -6,7 +6,7 @@
  */
 import { assert } from "../deps.ts";
 import { path } from "../../src/deps.ts";
-import { jsonEvents, sh, spawnFanout, testFolder, writeRandomFile } from "../helpers.ts";
+import { jsonEvents, sh, spawnFanout, tempFiles, testFolder, writeRandomFile } from "../helpers.ts";
 
 const MiB = 2 ** 20;
 
@@ -45,21 +45,6 @@ async function card(folder: string, files: number, size = 2 * MiB): Promise<stri
   const source = path.join(folder, "card");
   for (let i = 0; i < files; i++) await writeRandomFile(path.join(source, `IMG_${i}.CR3`), size);
   return source;
-}
-
-/** Temp files of fanout anywhere below `root`. */
-async function tempFiles(root: string): Promise<string[]> {
-  const found: string[] = [];
-  try {
-    for await (const entry of Deno.readDir(root)) {
-      const child = path.join(root, entry.name);
-      if (entry.isDirectory) found.push(...await tempFiles(child));
-      else if (entry.name.endsWith(".tmp") && entry.name.startsWith(".fanout-")) found.push(child);
-    }
-  } catch (error) {
-    if (!(error instanceof Deno.errors.NotFound)) throw error;
-  }
-  return found;
 }
 
 /**

@@ -13,22 +13,12 @@ import {
   runFanout,
   sh,
   spawnFanout,
+  tempFiles,
   testFolder,
   writeRandomFile,
 } from "../helpers.ts";
 
 const MiB = 2 ** 20;
-
-/** Files named like fanout's temp files, anywhere below `root`. */
-async function tempFiles(root: string): Promise<string[]> {
-  const found: string[] = [];
-  for await (const entry of Deno.readDir(root)) {
-    const child = path.join(root, entry.name);
-    if (entry.isDirectory) found.push(...await tempFiles(child));
-    else if (/^\.fanout-[0-9a-f]{16}\.tmp$/.test(entry.name)) found.push(child);
-  }
-  return found;
-}
 
 async function card(folder: string): Promise<string> {
   const source = path.join(folder, "card");
