@@ -13,7 +13,7 @@
  *   reason in the report, when that folder is missing or lacks free space for the data set.
  *
  * RATE is `--slow-fraction` of fast's own throughput alone: source bytes ÷ the median
- * `elapsedMs` of two calibration runs of fanout alone, made (and left out of the table)
+ * `elapsedMs` of three calibration runs of fanout alone, made (and left out of the table)
  * before the timed runs, because the first run of a session is the slowest. The baseline,
  * bench/sequential_copy.ts, makes the same runs as a sequential per-file copy, its slow copy
  * throttled to the same RATE. Each round runs fanout alone, fanout beside slow in each place,
@@ -43,8 +43,12 @@ export type SlowOn = typeof SLOW_ON[number];
 /** The folder for `slow` on a separate device unless `--slow-dir` says otherwise. */
 export const DEFAULT_SEPARATE_DIR = "/dev/shm";
 
-/** Runs of fanout alone whose median sets RATE; they are not part of the table. */
-const CALIBRATION_RUNS = 2;
+/**
+ * Runs of fanout alone whose median sets RATE; they are not part of the table. Three, not
+ * two: the median of two is their mean, and the first run of a session can be several times
+ * slower than the rest (seen: 17 s against 5 s), which would drag RATE far down.
+ */
+const CALIBRATION_RUNS = 3;
 
 export interface IndependenceOptions {
   scale: number;
@@ -339,7 +343,7 @@ function report(
       calibration.runsMs.map(seconds).join(" s, ")
     } s; median ${seconds(calibration.fastMs)} s for ${mib(calibration.bytes)} MiB = ${
       mib(calibration.bytes / (calibration.fastMs / 1000))
-    } MiB/s), not on the very first run, which tends to be the slowest of a session; fanout gets \`--limit 2=${calibration.rate}\`, the baseline a RateLimiter of the same rate; both limit slow's writes and its read-back`
+    } MiB/s), not on the very first run, which tends to be the slowest of a session (with only two runs the median would be their mean, which a slow first run still drags down); fanout gets \`--limit 2=${calibration.rate}\`, the baseline a RateLimiter of the same rate; both limit slow's writes and its read-back`
     : `- RATE: not measured (calibration failed: ${context.calibrationFailure}); no run beside slow was made`;
   const order = cases.map(caseName).join(", ");
   const lines = [
