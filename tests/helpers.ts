@@ -20,6 +20,8 @@ interface FanoutOptions {
   cwd?: string;
   /** Deno permission flags; the README's by default. */
   permissions?: string[];
+  /** Kill the run after this long (it then ends by SIGTERM, code 143). */
+  timeoutMs?: number;
 }
 
 /** The `deno run` arguments that start fanout with `args`. */
@@ -35,6 +37,7 @@ function fanoutCommand(args: string[], options: FanoutOptions, pipe: boolean): D
     stdout: "piped",
     stderr: pipe ? "piped" : "null",
     env: { NO_COLOR: "1" },
+    signal: options.timeoutMs ? AbortSignal.timeout(options.timeoutMs) : undefined,
   });
 }
 
