@@ -7,11 +7,11 @@ import { plainRenderer } from "../../src/ui/plain.ts";
 import type {
   BackupSummary,
   DestinationSummary,
-  ProgressEvent,
   RunEvent,
   VerifySummary,
 } from "../../src/coordinator/events.ts";
 import { displayWidth } from "../../src/ui/width.ts";
+import { progressEvent } from "./fixtures.ts";
 
 const SSD = "/media/ssd/card";
 const NAS = "/mnt/nas/card";
@@ -248,24 +248,7 @@ Deno.test("--quiet keeps errors, failed files and the summary, and drops the res
   assert.equal(lines.at(-1), "fanout: finished with failures");
 });
 
-function progress(destination: string, fields: Partial<ProgressEvent> = {}): ProgressEvent {
-  return {
-    type: "progress",
-    destination,
-    state: "running",
-    phase: "copy",
-    filesDone: 120,
-    filesTotal: 400,
-    bytesDone: 1.2 * 2 ** 30,
-    bytesTotal: 4 * 2 ** 30,
-    bytesPerSecond: 24 * 2 ** 20,
-    etaSeconds: 65,
-    workers: 4,
-    retries: 0,
-    failures: 0,
-    ...fields,
-  };
-}
+const progress = progressEvent;
 
 Deno.test("progress lines: the first after a full interval, then at most one per interval", () => {
   let now = 0;

@@ -7,29 +7,16 @@ import { assert } from "../deps.ts";
 import type { ProgressEvent } from "../../src/coordinator/events.ts";
 import type { Phase } from "../../src/coordinator/messages.ts";
 import { displayWidth } from "../../src/ui/width.ts";
+import { progressEvent } from "./fixtures.ts";
 import { clock, type DisplayState, renderFrame, terminalRenderer } from "../../src/ui/terminal.ts";
 
 const GiB = 2 ** 30;
 // deno-lint-ignore no-control-regex
 const ANSI = /\x1b\[[0-9;?]*[A-Za-z]/g;
 
+/** The shared progress event, fast enough here for a short ETA. */
 function progress(destination: string, fields: Partial<ProgressEvent> = {}): ProgressEvent {
-  return {
-    type: "progress",
-    destination,
-    state: "running",
-    phase: "copy",
-    filesDone: 120,
-    filesTotal: 400,
-    bytesDone: 1.2 * GiB,
-    bytesTotal: 4 * GiB,
-    bytesPerSecond: 310 * 2 ** 20,
-    etaSeconds: 9,
-    workers: 4,
-    retries: 0,
-    failures: 0,
-    ...fields,
-  };
+  return progressEvent(destination, { bytesPerSecond: 310 * 2 ** 20, etaSeconds: 9, ...fields });
 }
 
 function state(): DisplayState {
