@@ -2,7 +2,8 @@
  * Durability helpers: temp names beside their target, folder fsync, and whole-file writes
  * that never leave a half-written file under the final name.
  */
-import { createHash, path } from "../deps.ts";
+import { path } from "../deps.ts";
+import { sha256Text } from "../verify/hashers.ts";
 
 /**
  * The temp file that stands in for `target` while it is written: hidden, in the same
@@ -13,7 +14,7 @@ import { createHash, path } from "../deps.ts";
  * tempPathFor("/dest/DCIM/IMG_0001.CR3"); // "/dest/DCIM/.fanout-3f2a….tmp"
  */
 export function tempPathFor(target: string): string {
-  const digest = createHash("sha256").update(path.basename(target)).digest("hex");
+  const digest = sha256Text(path.basename(target));
   return path.join(path.dirname(target), `.fanout-${digest.slice(0, 16)}.tmp`);
 }
 

@@ -26,7 +26,7 @@ import { copyFile, RESUME_MIN_BYTES } from "../copy/copy_strategy.ts";
 import { fsyncFolder, removeStaleTemps, tempPathFor } from "../copy/durable.ts";
 import { toNative } from "../relative_path.ts";
 import { openCacheDropper } from "../verify/cache_drop.ts";
-import { CHUNK_SIZE, hashFile, sha256Hasher } from "../verify/hashers.ts";
+import { CHUNK_SIZE, hashFile, sha256Text } from "../verify/hashers.ts";
 import { JournalWriter } from "../verify/journal.ts";
 import { type ManifestEntry, readRecords, writeRecords } from "../verify/manifest.ts";
 import { DestinationQueue } from "./destination_queue.ts";
@@ -279,7 +279,7 @@ export class DestinationRun implements Disposable {
       const result = { path: rel, size: 0, sha256: entry.sha256, link: target };
       const native = toNative(root, rel);
       try {
-        const blocked = this.#blockedFolder(rel.slice(0, Math.max(0, rel.lastIndexOf("/"))));
+        const blocked = this.#blockedFolder(parentOf(rel));
         if (blocked) throw new PathBlockedError(blocked);
         if (await Deno.readLink(native).catch(() => null) === target) {
           this.#links.push({ ...entry, verifiedAt: new Date().toISOString() });
@@ -462,8 +462,7 @@ export class DestinationRun implements Disposable {
 
   async #copyOne(task: FileTask): Promise<void> {
     this.#copies.set(task, (this.#copies.get(task) ?? 0) + 1);
-    const rel = task.file.path;
-    const blocked = this.#blockedFolder(rel.slice(0, Math.max(0, rel.lastIndexOf("/"))));
+    const blocked = this.#blockedFolder(parentOf(task.file.path));
     if (blocked) throw new PathBlockedError(blocked);
     const target = toNative(this.job.destination, task.file.path);
     const { sha256, resumed } = await this.#withBuffer((buffer) =>
@@ -560,9 +559,7 @@ async function exists(folder: string): Promise<boolean> {
   }
 }
 
-/** SHA-256 of a text, as a link's record carries for its target. */
-function sha256Text(text: string): string {
-  const hasher = sha256Hasher();
-  hasher.update(new TextEncoder().encode(text));
-  return hasher.digest();
+/** The folder of a relative, "/"-separated path: "" at the root. */
+function parentOf(rel: string): string {
+  return rel.slice(0, Math.max(0, rel.lastIndexOf("/")));
 }

@@ -16,6 +16,18 @@ export function sha256Hasher(): Hasher {
   };
 }
 
+/**
+ * SHA-256 of a text (UTF-8), in lowercase hex.
+ *
+ * @example
+ * sha256Text("abc"); // "ba7816bf…"
+ */
+export function sha256Text(text: string): string {
+  const hasher = sha256Hasher();
+  hasher.update(new TextEncoder().encode(text));
+  return hasher.digest();
+}
+
 /** Chunk size of every streaming read, per slot. */
 export const CHUNK_SIZE = 1 << 20;
 
