@@ -63,7 +63,17 @@ export interface IndependenceOptions {
   command: string;
 }
 
-type Design = "fanout" | "sequential";
+/**
+ * `fanout`: one run to fast, and to slow beside it. `processes`: the machine's floor, the
+ * same two copies made by two independent fanout processes started together (fast with no
+ * limit, slow with `--bwlimit RATE`), sharing nothing but the machine; what fast loses there
+ * is the cost of slow's work to the CPUs, memory and disks, not of any coupling in fanout.
+ * Its "alone" is fanout's. `sequential`: the baseline, bench/sequential_copy.ts.
+ */
+type Design = "fanout" | "processes" | "sequential";
+
+/** The designs in the order of the table and of every round. */
+const DESIGNS: Design[] = ["fanout", "processes", "sequential"];
 
 /** One design, backing up to fast alone (`placement` null) or beside slow placed somewhere. */
 interface Case {
@@ -116,6 +126,11 @@ const PLACE_LABELS: Record<Placement, string> = {
   separate: "separate device",
 };
 
+/** The design whose runs alone a design's rows are compared with. */
+function aloneOf(design: Design): Design {
+  return design === "processes" ? "fanout" : design;
+}
+
 function caseName(item: Pick<Case, "design" | "placement">): string {
   return `${item.design} ${
     item.placement ? `beside slow (${PLACE_LABELS[item.placement]})` : "alone"
@@ -135,7 +150,7 @@ function withAllowAll(step: Step): Step {
 
 /** The command of one run, writing into `fast` (and `slow` when beside). */
 function stepFor(
-  design: Design,
+  design: Exclude<Design, "processes">,
   source: string,
   fast: string,
   slow: string | null,
@@ -182,6 +197,7 @@ async function runOnce(
   try {
     const fast = path.join(fastDir, "fast");
     const slow = slowDir === null ? null : path.join(slowDir, "slow");
+    if (design === "processes") return await runProcesses(source, fast, slow!, rate, allowAll);
     const step = stepFor(design, source, fast, slow, rate);
     const result = await runStep(allowAll ? withAllowAll(step) : step, false);
     if (result.code !== 0) {
@@ -202,14 +218,47 @@ async function runOnce(
   }
 }
 
+/** The `processes` design: fanout to fast and fanout to slow, as two processes at once. */
+async function runProcesses(
+  source: string,
+  fast: string,
+  slow: string,
+  rate: number,
+  allowAll: boolean,
+): Promise<Elapsed> {
+  const fastStep = fanout({ source, destinations: [fast], main: MAIN }, [])[0];
+  const slowStep =
+    fanout({ source, destinations: [slow], main: MAIN }, ["--bwlimit", `${rate}`])[0];
+  const results = await Promise.all([
+    runStep(fastStep, false),
+    runStep(allowAll ? withAllowAll(slowStep) : slowStep, false),
+  ]);
+  const summaries = results.map((result, i) => {
+    const which = i === 0 ? "fast" : "slow";
+    if (result.code !== 0) {
+      const said = result.stderr.trim().split("\n").slice(-3).join(" | ");
+      throw new Error(`fanout to ${which} exited with ${result.code}: ${said}`);
+    }
+    const [summary] = fanoutSummary(result.stdout);
+    if (summary.status !== "ok") throw new Error(`fanout to ${which} failed`);
+    return summary;
+  });
+  return {
+    fastMs: summaries[0].elapsedMs,
+    slowMs: summaries[1].elapsedMs,
+    readBack: summaries.map((d) => d.readBack),
+  };
+}
+
 /** One untimed run of each design on a 1 MiB folder, so no timed run pays for loading code. */
 async function warmUp(workDir: string, slowPlaces: Place[]): Promise<void> {
   const folder = path.join(workDir, "warm-up");
   const source = path.join(folder, "source");
   await writeRandomFile(path.join(source, "a.bin"), MiB);
   try {
-    for (const design of ["fanout", "sequential"] as const) {
+    for (const design of DESIGNS) {
       for (const place of slowPlaces.length > 0 ? slowPlaces : [null]) {
+        if (design === "processes" && place === null) continue;
         const name = `warm-up-${design}`;
         const rate = 1024 * MiB;
         await runOnce(design, source, name, folder, place?.root ?? null, rate, place?.allowAll);
@@ -372,6 +421,8 @@ function report(
   ];
   const labels: Record<Design, string> = {
     fanout: "fanout (`fanout backup`: one worker and queue per destination)",
+    processes:
+      "floor: two independent fanout processes, one per destination (alone = fanout's alone)",
     sequential: "sequential per-file copy, fast then slow (baseline, bench/sequential_copy.ts)",
   };
   const fastMedian = (item: Case | undefined) =>
@@ -381,8 +432,8 @@ function report(
     return sources.length > 0 ? sources.join("+") : "—";
   };
   const measured = PLACEMENTS.filter((p) => places[p]);
-  for (const design of ["fanout", "sequential"] as const) {
-    const alone = cases.find((c) => c.design === design && c.placement === null);
+  for (const design of DESIGNS) {
+    const alone = cases.find((c) => c.design === aloneOf(design) && c.placement === null);
     const a = fastMedian(alone);
     const rows = measured.length > 0 ? measured : [null];
     for (const placement of rows) {
@@ -406,10 +457,26 @@ function report(
       );
     }
   }
+  const coupling = measured.flatMap((placement) => {
+    const ours = fastMedian(cases.find((c) => c.design === "fanout" && c.placement === placement));
+    const floor = fastMedian(
+      cases.find((c) => c.design === "processes" && c.placement === placement),
+    );
+    return ours === null || floor === null
+      ? []
+      : [`${(ours / floor).toFixed(3)} with slow on the ${PLACE_LABELS[placement]}`];
+  });
+  if (coupling.length > 0) {
+    lines.push(
+      "",
+      `fanout's fast elapsed beside slow ÷ the floor's: ${coupling.join(", ")}.`,
+    );
+  }
   lines.push(
     "",
     "- Elapsed = median over the runs of the time from the start of a run to the end of that destination's own verification: fanout's `elapsedMs` from its `--json` summary (after Deno's start-up), the baseline's own clock in the same span. A design's `fast elapsed alone` is the same runs in each of its rows.",
     "- Issue #3's target for fanout: ratio ≤ 1.05, i.e. the fast destination loses at most 5 % beside a slow one.",
+    "- The floor row runs slow's work in a process of its own that shares nothing with fast's but the machine: what fast loses there is what slow's reads, writes, hashing and fsyncs cost the CPUs and the disk. fanout's ratio against the floor's tells what sharing one process and one source walk adds on top; at or below 1 it adds nothing.",
     "- fanout runs with its defaults (`--workers auto`, read-back on); the baseline copies one file at a time. Both hash with node:crypto SHA-256 in 1 MiB chunks, write a temp file, fsync and rename, and drop each copy from the page cache before reading it back where the file system allows it.",
     `- Read-back: \`disk\` means the copy was dropped from the page cache and read from the device, \`cache\` that it was read from memory. ${
       cases.every((c) => c.runs.every((r) => r.readBack[0] === "disk"))
@@ -424,7 +491,7 @@ function report(
       const runs = item.runs.map((r) =>
         r.slowMs === null ? seconds(r.fastMs) : `${seconds(r.fastMs)}/${seconds(r.slowMs)}`
       );
-      const alone = cases.find((c) => c.design === item.design && c.placement === null)!;
+      const alone = cases.find((c) => c.design === aloneOf(item.design) && c.placement === null)!;
       const paired = item.placement
         ? `; fast's ratio to the run alone of the same round: ${
           item.runs.slice(0, alone.runs.length).map((r, i) =>
@@ -521,8 +588,10 @@ export async function runIndependence(
       log(`RATE for slow: ${rate} bytes/s (${mib(rate)} MiB/s)`);
     }
 
-    const cases: Case[] = (["fanout", "sequential"] as const).flatMap((design) =>
-      [null, ...measured].map((placement) => ({ design, placement, runs: [], failure: null }))
+    const cases: Case[] = DESIGNS.flatMap((design) =>
+      [null, ...measured]
+        .filter((placement) => design !== "processes" || placement !== null)
+        .map((placement) => ({ design, placement, runs: [], failure: null }))
     );
     const total = cases.length * options.runs;
     let done = 0;
