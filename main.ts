@@ -3,7 +3,7 @@
  * prove every copy by reading it back.
  *
  * @example
- * deno run --allow-read --allow-write --allow-ffi --allow-sys main.ts backup ~/card /mnt/ssd/card
+ * deno run --allow-read --allow-write --allow-ffi --allow-sys --allow-env main.ts backup ~/card /mnt/ssd/card
  */
 import { main } from "./src/cli/main.ts";
 

@@ -336,7 +336,7 @@ function report(
   lines.push(
     "",
     "- Wall time runs from the start of a contender's first command to the end of a `sync` after its last one (the sync is shown on its own).",
-    "- With several destinations, cp, rsync and rclone copy to each in turn and then check each in turn; fanout takes all destinations in one command (`deno run --allow-read --allow-write --allow-ffi --allow-sys main.ts backup SRC DST... [--no-verify] --json`, default --workers 4), including Deno's start-up.",
+    "- With several destinations, cp, rsync and rclone copy to each in turn and then check each in turn; fanout takes all destinations in one command (`deno run --allow-read --allow-write --allow-ffi --allow-sys --allow-env main.ts backup SRC DST... [--no-verify] --json`, default --workers 4), including Deno's start-up.",
     "- MiB/s per destination = source size ÷ median wall time (every destination receives the whole source).",
     "- Ratio = median wall time ÷ that of `cp -r` + `sha256sum -c` with the same number of destinations; below 1 is faster (n/a when that baseline was not run).",
   );

@@ -24,6 +24,7 @@
  * destination's read-back came from. Nothing here asserts a speed.
  */
 import { path, statfs } from "../src/deps.ts";
+import { PERMISSION_FLAGS } from "../src/permissions.ts";
 import { REPO, writeRandomFile } from "../tests/helpers.ts";
 import { fanout, fanoutSummary } from "./contenders.ts";
 import { type DataSet, ensureDataSet } from "./data.ts";
@@ -118,7 +119,7 @@ type Separate = (Place & { sameDeviceAsFast: boolean }) | { skipped: string };
 
 const MAIN = path.join(REPO, "main.ts");
 const SEQUENTIAL = path.join(REPO, "bench", "sequential_copy.ts");
-const PERMISSIONS = ["--allow-read", "--allow-write", "--allow-ffi", "--allow-sys"];
+const PERMISSIONS: string[] = [...PERMISSION_FLAGS];
 const MiB = 1024 * 1024;
 
 const PLACE_LABELS: Record<Placement, string> = {
@@ -377,7 +378,9 @@ function report(
         : ": it stands for a NAS or a USB disk that does not share fast's disk bandwidth (it still shares the CPUs)"
     }${
       place.allowAll
-        ? "; Deno grants a path under /dev only with `--allow-all` (denoland/deno#30979), so the runs of this row (fanout and baseline) get `--allow-all` instead of `--allow-read --allow-write --allow-ffi --allow-sys`; every other run has those four"
+        ? `; Deno grants a path under /dev only with \`--allow-all\` (denoland/deno#30979), so the runs of this row (fanout and baseline) get \`--allow-all\` instead of fanout's own permissions (${
+          PERMISSION_FLAGS.join(" ")
+        }); every other run has those`
         : ""
     }${
       tmpfs

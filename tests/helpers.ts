@@ -3,12 +3,13 @@
  */
 import { fileURLToPath } from "./deps.ts";
 import { path } from "../src/deps.ts";
+import { PERMISSION_FLAGS } from "../src/permissions.ts";
 
 export const REPO = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
 const MAIN = path.join(REPO, "main.ts");
 
 /** The permissions a user gives fanout for a local backup (see README). */
-export const FANOUT_PERMISSIONS = ["--allow-read", "--allow-write", "--allow-ffi", "--allow-sys"];
+export const FANOUT_PERMISSIONS: string[] = [...PERMISSION_FLAGS];
 
 export interface Run {
   code: number;
@@ -22,6 +23,8 @@ interface FanoutOptions {
   permissions?: string[];
   /** Kill the run after this long (it then ends by SIGTERM, code 143). */
   timeoutMs?: number;
+  /** Environment variables set on top of this process's. */
+  env?: Record<string, string>;
 }
 
 /** The `deno run` arguments that start fanout with `args`. */
@@ -36,7 +39,7 @@ function fanoutCommand(args: string[], options: FanoutOptions, pipe: boolean): D
     stdin: "null",
     stdout: "piped",
     stderr: pipe ? "piped" : "null",
-    env: { NO_COLOR: "1" },
+    env: { NO_COLOR: "1", ...options.env },
     signal: options.timeoutMs ? AbortSignal.timeout(options.timeoutMs) : undefined,
   });
 }

@@ -1,0 +1,34 @@
+/**
+ * The permissions fanout runs with, in one place: `deno task start`, `deno task compile`
+ * (baked into the executable), the crontab line of `fanout schedule` and the README use
+ * these. A local backup needs neither --allow-net nor --allow-run; `--ping URL` adds
+ * `--allow-net=HOST` for that host only.
+ *
+ * - read, write: the source and the destinations.
+ * - ffi: libc's posix_fadvise, to drop each copy from the page cache before it is read
+ *   back (and kill(pid, 0), to tell a stale lock from a live one). Without it the read-back
+ *   comes from the cache, and the summary says so.
+ * - sys: free space (statfs) and the host name for locks.
+ * - env: HOME, XDG_CONFIG_HOME, APPDATA and the like, for the config file of named jobs.
+ */
+export const PERMISSION_FLAGS = [
+  "--allow-read",
+  "--allow-write",
+  "--allow-ffi",
+  "--allow-sys",
+  "--allow-env",
+] as const;
+
+/**
+ * The value of environment variable `name`, or undefined when it is unset or --allow-env
+ * was not granted (asked first, so that a terminal never shows a permission prompt).
+ *
+ * @example
+ * const home = envVar("HOME");
+ */
+export function envVar(name: string): string | undefined {
+  if (Deno.permissions.querySync({ name: "env", variable: name }).state !== "granted") {
+    return undefined;
+  }
+  return Deno.env.get(name);
+}
