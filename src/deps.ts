@@ -3,6 +3,7 @@
  * works without deno.json (a remote module gets no import map).
  */
 export {
+  Argument,
   Command,
   CommanderError,
   InvalidArgumentError,
@@ -15,3 +16,5 @@ export { statfs } from "node:fs/promises";
 export { default as path } from "node:path";
 // @ts-types="npm:@types/picomatch@4.0.3"
 export { default as picomatch } from "npm:picomatch@4.0.7";
+export { parse as parseToml, TomlError } from "npm:smol-toml@1.9.1";
+export { fileURLToPath } from "node:url";

@@ -26,6 +26,7 @@ import type {
 } from "./messages.ts";
 import type { TaskOrder } from "../queue/file_task.ts";
 import { scanSource, type SourceTree } from "./scan.ts";
+import { type FilterRules, pathFilter } from "./filter.ts";
 import { ProgressAggregator } from "./progress.ts";
 import { SourceConsistency } from "./source_consistency.ts";
 
@@ -33,8 +34,8 @@ export interface BackupSettings {
   source: string;
   /** Destinations as the user gave them; events and the summary name them so. */
   destinations: string[];
-  /** Slots per destination, or "auto". */
-  workers: number | "auto";
+  /** Slots for each destination (same order as `destinations`), or "auto". */
+  workers: (number | "auto")[];
   retries: number;
   retryPauseMs: number;
   verify: boolean;
@@ -46,6 +47,8 @@ export interface BackupSettings {
   keepLogs: number;
   /** Copy symlinks as links instead of skipping them. */
   links: boolean;
+  /** --exclude, --include and --only. */
+  filter: FilterRules;
 }
 
 const SOURCE_CHANGED = "source changed during the run: destinations read different bytes";
@@ -200,7 +203,10 @@ export class BackupCoordinator {
     );
 
     emit({ type: "phase", phase: "analyze", state: "start" });
-    const tree = await scanSource(layout.source, { links: settings.links });
+    const tree = await scanSource(layout.source, {
+      links: settings.links,
+      filter: pathFilter(settings.filter),
+    });
     for (const { path, reason } of tree.skipped) {
       emit({ type: "warning", path, message: `skipped ${path}: ${reason}` });
     }
@@ -213,6 +219,7 @@ export class BackupCoordinator {
       state: "end",
       files: tree.files.length,
       bytes: tree.bytes,
+      ...(tree.excluded > 0 ? { excluded: tree.excluded } : {}),
     });
 
     const consistency = new SourceConsistency();
@@ -256,7 +263,7 @@ export class BackupCoordinator {
       files: tree.files,
       folders: tree.folders,
       links: tree.links,
-      workers,
+      workers: workers[index] ?? "auto",
       bwlimit: limits[index] ?? null,
       order,
       priorities,

@@ -15,6 +15,8 @@ export interface PhaseEvent {
   files?: number;
   /** Bytes of those files. */
   bytes?: number;
+  /** At the end of analyze, with --exclude, --include or --only: entries they left out. */
+  excluded?: number;
 }
 
 export interface FileEvent {

@@ -3,8 +3,11 @@
  * read as links with `links`), and special files (FIFOs, sockets, devices) are never opened:
  * they are skipped with a reason. Empty folders are
  * part of the tree. The source's own `.fanout` folder (a backup of a backup) is not copied.
+ * A PathFilter (--exclude, --include, --only) prunes folders and leaves files out; what it
+ * leaves out is counted, not listed as skipped.
  */
 import { forEachConcurrently } from "../concurrency.ts";
+import type { PathFilter } from "./filter.ts";
 import { toNative } from "../relative_path.ts";
 import type { SourceFile, SourceLink } from "./messages.ts";
 
@@ -27,6 +30,8 @@ export interface SourceTree {
   skipped: SkippedEntry[];
   /** Folders or files that could not be read: the run will end with exit 1. */
   unreadable: SkippedEntry[];
+  /** Files, links and folders left out by the filter. */
+  excluded: number;
 }
 
 /** How many lstat calls are in flight at once. */
@@ -41,8 +46,9 @@ const STAT_CONCURRENCY = 64;
  */
 export async function scanSource(
   root: string,
-  options: { links?: boolean } = {},
+  options: { links?: boolean; filter?: PathFilter | null } = {},
 ): Promise<SourceTree> {
+  const filter = options.filter ?? null;
   const tree: SourceTree = {
     files: [],
     links: [],
@@ -50,6 +56,7 @@ export async function scanSource(
     bytes: 0,
     skipped: [],
     unreadable: [],
+    excluded: 0,
   };
   const pending: string[] = [""];
   while (pending.length > 0) {
@@ -68,7 +75,10 @@ export async function scanSource(
       const rel = folder === "" ? entry.name : `${folder}/${entry.name}`;
       if (entry.isDirectory) {
         if (folder === "" && entry.name === RECORDS_FOLDER) continue;
-        subfolders.push(rel);
+        if (filter && !filter.walks(rel)) tree.excluded++;
+        else subfolders.push(rel);
+      } else if (filter && !filter.takes(rel)) {
+        tree.excluded++;
       } else if (entry.isFile) {
         regular.push(rel);
       } else if (entry.isSymlink && options.links) {
@@ -111,7 +121,28 @@ export async function scanSource(
     // Reverse so that pop() visits folders in name order.
     pending.push(...subfolders.reverse());
   }
+  if (filter?.includesOnly) tree.folders = foldersOnTheWay(tree);
   return tree;
+}
+
+/**
+ * With includes, only the folders that lead to a file or link taken, in the scan's order
+ * (parents first): `--only raw` makes no empty folders for the JPEGs it left out.
+ */
+function foldersOnTheWay(tree: SourceTree): string[] {
+  const needed = new Set<string>();
+  for (const entry of [...tree.files, ...tree.links]) {
+    for (
+      let end = entry.path.lastIndexOf("/");
+      end > 0;
+      end = entry.path.lastIndexOf("/", end - 1)
+    ) {
+      const folder = entry.path.slice(0, end);
+      if (needed.has(folder)) break;
+      needed.add(folder);
+    }
+  }
+  return tree.folders.filter((folder) => needed.has(folder));
 }
 
 async function describeSpecial(native: string): Promise<string> {

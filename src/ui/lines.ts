@@ -71,12 +71,14 @@ export function isProblem(event: RunEvent): boolean {
 }
 
 function phaseLines(event: PhaseEvent): string[] {
-  const { phase, state, destination, files, bytes } = event;
+  const { phase, state, destination, files, bytes, excluded } = event;
   const amount = files === undefined
     ? ""
     : `${formatCount(files)} files (${formatBytes(bytes ?? 0)})`;
   if (phase === "analyze") {
-    return [state === "start" ? "fanout: analyzing the source" : `fanout: source holds ${amount}`];
+    if (state === "start") return ["fanout: analyzing the source"];
+    const left = excluded ? `; ${formatCount(excluded)} left out by the filters` : "";
+    return [`fanout: source holds ${amount}${left}`];
   } else if (phase === "manifest" && state === "end") {
     return [`fanout: ${destination}: ${amount} to copy`];
   } else if (phase === "copy" && state === "end") {
