@@ -2,13 +2,17 @@
  * The command line: builds the commands, runs one, and turns every outcome into an exit
  * code. A user error prints one line and never a stack trace.
  */
-import { Command, CommanderError } from "../deps.ts";
+import { Argument, Command, CommanderError } from "../deps.ts";
 import { ExitCode, FanoutError } from "../errors.ts";
 import { writeStderr } from "../ui/output.ts";
 import { VERSION } from "../version.ts";
 import { backupCommand } from "./backup.ts";
+import { completionScript, SHELLS } from "./completions.ts";
+import { runCommand } from "./run.ts";
+import { scheduleCommand } from "./schedule.ts";
 import { exitOnSignals } from "./signals.ts";
 import { verifyCommand } from "./verify.ts";
+import { writeStdout } from "../ui/output.ts";
 
 const EXIT_CODES = `
 Exit codes:
@@ -38,7 +42,22 @@ export async function main(args: string[]): Promise<number> {
     })
     .addHelpText("after", EXIT_CODES)
     .exitOverride();
-  for (const command of [backupCommand(setExitCode), verifyCommand(setExitCode)]) {
+  const completions = new Command("completions")
+    .summary("print a shell completion script")
+    .description(
+      "Print a completion script for bash, zsh or fish; its first lines say where to put it.",
+    )
+    .addArgument(new Argument("<shell>", "the shell").choices(SHELLS))
+    .action((shell) => writeStdout(completionScript(shell, program)));
+  for (
+    const command of [
+      backupCommand(setExitCode),
+      verifyCommand(setExitCode),
+      runCommand(setExitCode),
+      scheduleCommand(),
+      completions,
+    ]
+  ) {
     program.addCommand(command.copyInheritedSettings(program));
   }
   exitOnSignals();
