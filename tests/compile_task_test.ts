@@ -1,11 +1,14 @@
 /**
- * `deno task compile` cannot run here (it downloads Deno's runtime), so this checks what
- * can be checked: every module started as a Worker is listed with --include in the task,
- * and the task bakes in the same permissions as `deno task start`.
+ * `deno task compile` cannot finish here (`deno compile` downloads Deno's runtime), so this
+ * checks what can be checked: the command the task would run, through its --dry-run, for
+ * this system and for each other target: every module started as a Worker is included
+ * (found here by a scan of its own), the permissions are those of `deno task start`, and the
+ * output is named for the target.
  */
 import { assert } from "./deps.ts";
 import { path } from "../src/deps.ts";
-import { REPO } from "./helpers.ts";
+import { PERMISSION_FLAGS } from "../src/permissions.ts";
+import { REPO, sh } from "./helpers.ts";
 
 async function sourceFiles(folder: string): Promise<string[]> {
   const files: string[] = [];
@@ -17,9 +20,8 @@ async function sourceFiles(folder: string): Promise<string[]> {
   return files;
 }
 
-Deno.test("every Worker module is included in the compile task", async () => {
-  const tasks = JSON.parse(await Deno.readTextFile(path.join(REPO, "deno.json"))).tasks;
-  const includes = [...tasks.compile.matchAll(/--include (\S+)/g)].map((m) => m[1]);
+/** Modules given to `new Worker(...)` anywhere in src/, relative to the repository. */
+async function workerModules(): Promise<string[]> {
   const workers: string[] = [];
   for (const file of await sourceFiles(path.join(REPO, "src"))) {
     const text = await Deno.readTextFile(file);
@@ -27,14 +29,61 @@ Deno.test("every Worker module is included in the compile task", async () => {
       workers.push(path.relative(REPO, path.resolve(path.dirname(file), match[1])));
     }
   }
-  assert.ok(workers.length > 0, "the destination worker is found");
-  for (const worker of workers) assert.ok(includes.includes(worker), `${worker} not in --include`);
+  return workers;
+}
+
+const tasks = () =>
+  Deno.readTextFile(path.join(REPO, "deno.json")).then((text) => JSON.parse(text).tasks);
+
+/** The `deno compile` words `deno task compile ARGS --dry-run` prints. */
+async function dryRun(...args: string[]): Promise<string[]> {
+  const task = (await tasks()).compile as string;
+  const [program, ...words] = task.split(" ");
+  const run = await sh(program, [...words, ...args, "--dry-run"], { cwd: REPO });
+  assert.equal(run.code, 0, run.stderr);
+  const line = run.stdout.trim();
+  assert.match(line, /^deno compile /);
+  return line.split(" ").slice(1);
+}
+
+Deno.test("every Worker module is included in the compiled executable", async () => {
+  const workers = await workerModules();
+  assert.ok(workers.includes("src/queue/destination_worker.ts"), "the destination worker is found");
+  const words = await dryRun();
+  const includes = words.flatMap((word, i) => words[i - 1] === "--include" ? [word] : []);
+  for (const worker of workers) assert.ok(includes.includes(worker), `${worker} not included`);
 });
 
-Deno.test("the compiled binary gets the same permissions as deno task start", async () => {
-  const tasks = JSON.parse(await Deno.readTextFile(path.join(REPO, "deno.json"))).tasks;
-  const permissions = (task: string) =>
-    task.split(" ").filter((word) => word.startsWith("--allow-")).sort();
-  assert.deepEqual(permissions(tasks.compile), permissions(tasks.start));
-  assert.match(tasks.compile, /--output dist\/fanout main\.ts$/);
+Deno.test("the executable gets the permissions of deno task start, and the network for --ping", async () => {
+  const words = await dryRun();
+  const start = ((await tasks()).start as string).split(" ").filter((w) =>
+    w.startsWith("--allow-")
+  );
+  assert.deepEqual(start.sort(), [...PERMISSION_FLAGS].sort());
+  const baked = words.filter((word) => word.startsWith("--allow-"));
+  assert.deepEqual(baked.sort(), [...PERMISSION_FLAGS, "--allow-net"].sort());
+  assert.deepEqual(words.slice(-3), ["--output", "dist/fanout", "main.ts"]);
+});
+
+Deno.test("a target builds a named executable for that system, .exe for Windows", async () => {
+  const windows = await dryRun("--target", "x86_64-pc-windows-msvc");
+  assert.deepEqual(windows.slice(-5), [
+    "--target",
+    "x86_64-pc-windows-msvc",
+    "--output",
+    "dist/fanout-x86_64-pc-windows-msvc.exe",
+    "main.ts",
+  ]);
+  const mac = await dryRun("--target", "aarch64-apple-darwin");
+  assert.deepEqual(mac.slice(-3), ["--output", "dist/fanout-aarch64-apple-darwin", "main.ts"]);
+});
+
+Deno.test("an unknown target is refused with the list of targets, exit 2", async () => {
+  const task = ((await tasks()).compile as string).split(" ");
+  const run = await sh(task[0], [...task.slice(1), "--target", "pdp11", "--dry-run"], {
+    cwd: REPO,
+  });
+  assert.equal(run.code, 2);
+  assert.match(run.stderr, /unknown target pdp11/);
+  assert.match(run.stderr, /x86_64-pc-windows-msvc/);
 });
