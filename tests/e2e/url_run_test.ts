@@ -45,8 +45,6 @@ Deno.test("a backup runs from a URL with the README's permissions, a fresh DENO_
         "run",
         "--quiet",
         ...PERMISSION_FLAGS,
-        // Loopback is not among the hosts Deno imports from by default (raw.githubusercontent.com is).
-        `--allow-import=${host}`,
         `http://${host}/main.ts`,
         "backup",
         "--json",
