@@ -2,7 +2,7 @@
  * fanout against cp, rsync, rclone and sha256sum on the same data, in one run; also the
  * entry of the other suites (`--suite independence`: bench/independence.ts).
  *
- * `deno task bench [--set camera|small] [--scale F] [--runs N] [--destinations 1,3]
+ * `deno task bench [--set camera|small|large] [--scale F] [--runs N] [--destinations 1,3]
  * [--only id,...] [--dir DIR]`
  * `deno task bench --suite independence [--scale F] [--runs N] [--slow-fraction F]
  * [--slow-on same-disk|separate|both] [--slow-dir DIR] [--dir DIR]`
@@ -40,6 +40,7 @@ import {
 import {
   canMeasureMemory,
   cpuModel,
+  deviceReader,
   dropCaches,
   findProgram,
   median,
@@ -60,10 +61,10 @@ Options:
                           contenders = fanout against cp, rsync, rclone and sha256sum;
                           independence = fanout's fast destination alone and beside a
                           slow one (--limit), against a sequential per-file copy
-  --set camera|small      data set (default camera): camera = XMP 2–8 KiB, JPEG 1–4 MiB,
+  --set <name>            data set (default camera): camera = XMP 2–8 KiB, JPEG 1–4 MiB,
                           RAW 20–30 MiB and video 100–200 MiB files, about 1 GiB;
-                          small = 5,000 files of 4–64 KiB (contenders only;
-                          independence always uses camera)
+                          small = 5,000 files of 4–64 KiB; large = one 1 GiB file
+                          (contenders only; independence always uses camera)
   --scale <factor>        multiply the number of files of each kind (default 1)
   --runs <n>              runs of each contender or case, round-robin (default 3)
   --destinations <list>   destination counts to measure (default 1,3; contenders only)
@@ -217,6 +218,8 @@ interface Case {
 interface RunResult {
   seconds: number;
   syncSeconds: number;
+  /** Bytes read from the data set's block device during the run; null if unknown. */
+  deviceReadBytes: number | null;
   maxRssKiB: number | null;
   fanout: FanoutDestination[] | null;
 }
@@ -229,6 +232,7 @@ async function runOnce(
   runDir: string,
   paths: Omit<RunPaths, "destinations">,
   measureMemory: boolean,
+  deviceRead: (() => Promise<number>) | null,
 ): Promise<RunResult> {
   await Deno.mkdir(runDir, { recursive: true });
   const destinations = Array.from({ length: item.count }, (_, i) => path.join(runDir, `d${i + 1}`));
@@ -236,6 +240,7 @@ async function runOnce(
   let maxRssKiB: number | null = null;
   let fanout: FanoutDestination[] | null = null;
   try {
+    const readBefore = await deviceRead?.() ?? null;
     const started = performance.now();
     for (const step of steps) {
       const result = await runStep(step, measureMemory);
@@ -247,11 +252,13 @@ async function runOnce(
       if (step.captureStdout) fanout = fanoutSummary(result.stdout);
     }
     const copied = performance.now();
+    const readAfter = await deviceRead?.() ?? null;
     await sync();
     const ended = performance.now();
     return {
       seconds: (ended - started) / 1000,
       syncSeconds: (ended - copied) / 1000,
+      deviceReadBytes: readBefore === null || readAfter === null ? null : readAfter - readBefore,
       maxRssKiB,
       fanout,
     };
@@ -304,8 +311,8 @@ function report(
     `- runs: ${options.runs} per contender and destination count, round-robin`,
     `- tools: ${context.tools.join("; ")}`,
     "",
-    "| contender | verified | destinations | median wall s | of which final sync s | MiB/s per destination | ratio to cp + sha256sum -c | peak RSS MiB | runs |",
-    "|---|---|--:|--:|--:|--:|--:|--:|--:|",
+    "| contender | verified | destinations | median wall s | of which final sync s | MiB/s per destination | ratio to cp + sha256sum -c | disk reads ÷ data | peak RSS MiB | runs |",
+    "|---|---|--:|--:|--:|--:|--:|--:|--:|--:|",
   ];
   const baselineFor = (count: number) => {
     const base = cases.find((c) => c.contender.id === BASELINE && c.count === count);
@@ -315,12 +322,13 @@ function report(
     const { contender, count, runs } = item;
     const head = `| ${contender.label} | ${contender.verified ? "yes" : "no"} | ${count}`;
     if (runs.length === 0) {
-      lines.push(`${head} | failed | | | | | 0 |`);
+      lines.push(`${head} | failed | | | | | | 0 |`);
       continue;
     }
     const seconds = median(runs.map((r) => r.seconds));
     const base = baselineFor(count);
     const rss = runs.map((r) => r.maxRssKiB).filter((kib) => kib !== null);
+    const reads = runs.map((r) => r.deviceReadBytes).filter((bytes) => bytes !== null);
     lines.push(
       [
         head,
@@ -328,6 +336,7 @@ function report(
         median(runs.map((r) => r.syncSeconds)).toFixed(2),
         (sourceMiB / seconds).toFixed(1),
         base === null ? "n/a" : (seconds / base).toFixed(2),
+        reads.length > 0 ? (median(reads) / dataSet.bytes).toFixed(2) : "n/a",
         rss.length > 0 ? (Math.max(...rss) / 1024).toFixed(1) : "n/a",
         `${runs.length}${item.failure ? " (then failed)" : ""} |`,
       ].join(" | "),
@@ -338,6 +347,7 @@ function report(
     "- Wall time runs from the start of a contender's first command to the end of a `sync` after its last one (the sync is shown on its own).",
     "- With several destinations, cp, rsync and rclone copy to each in turn and then check each in turn; fanout takes all destinations in one command (`deno run --allow-read --allow-write --allow-ffi --allow-sys --allow-env main.ts backup SRC DST... [--no-verify] --json`, default --workers 4), including Deno's start-up.",
     "- MiB/s per destination = source size ÷ median wall time (every destination receives the whole source).",
+    "- Disk reads ÷ data = bytes read from the block device that holds the source (and here the destinations too) during the run, from /sys/dev/block/…/stat, ÷ the data set's size; median of the runs. A cold copy reads the source once (1.00); fanout's read-back from disk adds one read of each copy (1 + destinations), while `sha256sum -c` and `rclone check` read theirs from the page cache. Without verification, the figure is fanout's source read amplification: near 1.00 with several destinations means the source was read from the device once.",
     "- Ratio = median wall time ÷ that of `cp -r` + `sha256sum -c` with the same number of destinations; below 1 is faster (n/a when that baseline was not run).",
   );
   if (context.checksumSeconds !== undefined) {
@@ -439,6 +449,8 @@ async function main(args: string[]): Promise<number> {
     tools.push(`fanout ${fanoutVersion}`);
   }
 
+  const deviceRead = await deviceReader(dataSet.source);
+  if (!deviceRead) log("the source's block device cannot be read from /sys: no disk-read figures");
   const cases: Case[] = options.destinations.flatMap((count) =>
     contenders.map((contender) => ({ contender, count, runs: [], failure: null }))
   );
@@ -463,11 +475,17 @@ async function main(args: string[]): Promise<number> {
       }
       const runDir = path.join(runsDir, `${item.contender.id}-x${item.count}-run${run + 1}`);
       try {
-        const result = await runOnce(item, runDir, {
-          source: dataSet.source,
-          checksums: checksums?.file ?? "",
-          main,
-        }, measureMemory);
+        const result = await runOnce(
+          item,
+          runDir,
+          {
+            source: dataSet.source,
+            checksums: checksums?.file ?? "",
+            main,
+          },
+          measureMemory,
+          deviceRead,
+        );
         item.runs.push(result);
         log(
           `[${done}/${total}] ${item.contender.id} ×${item.count} run ${run + 1}: ${

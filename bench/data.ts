@@ -5,7 +5,8 @@
  * - `camera`: a camera card — XMP sidecars of 2–8 KiB, JPEGs of 1–4 MiB, RAWs of 20–30 MiB
  *   and two videos of 100–200 MiB, about 1 GiB at scale 1. `--scale` multiplies the number
  *   of files of each kind (at least one of each), never their sizes.
- * - `small`: 5,000 files of 4–64 KiB at scale 1, 100 per folder.
+ * - `small`: 5,000 files of 4–64 KiB at scale 1, 100 per folder (`--scale 4`: 20,000).
+ * - `large`: one file of 1 GiB (a long video); `--scale` adds more of them.
  *
  * Sizes and names come from a seeded generator, so a recipe always gives the same layout;
  * content is random (incompressible), written in chunks of at most 1 MiB.
@@ -13,8 +14,8 @@
 import { path } from "../src/deps.ts";
 import { writeRandomFile } from "../tests/helpers.ts";
 
-export type SetName = "camera" | "small";
-export const SET_NAMES: readonly SetName[] = ["camera", "small"];
+export type SetName = "camera" | "small" | "large";
+export const SET_NAMES: readonly SetName[] = ["camera", "small", "large"];
 
 /** One file of a recipe: its path relative to the source, "/"-separated, and its size. */
 export interface FileSpec {
@@ -58,6 +59,9 @@ const KINDS: Record<SetName, Kind[]> = {
       max: 200 * MiB,
       path: (n) => `PRIVATE/M4ROOT/CLIP/C${number4(n)}.MP4`,
     },
+  ],
+  large: [
+    { count: 1, min: 1024 * MiB, max: 1024 * MiB, path: (n) => `CLIP/A${number4(n)}.MOV` },
   ],
   small: [
     {

@@ -110,3 +110,27 @@ export async function cpuModel(): Promise<string> {
     return "unknown model";
   }
 }
+
+/**
+ * Reads the count of bytes read from the block device that holds `folder`, from
+ * /sys/dev/block/MAJOR:MINOR/stat (sectors of 512 bytes); null where there is no such file
+ * (not Linux, or a file system without a block device, such as tmpfs or overlay).
+ *
+ * @example
+ * const read = await deviceReader("/data");
+ * const before = await read?.();
+ */
+export async function deviceReader(folder: string): Promise<(() => Promise<number>) | null> {
+  const dev = (await Deno.stat(folder)).dev;
+  // Linux's dev_t: major in bits 8–19 and 32–43, minor in bits 0–7 and 20–31.
+  const major = Number((BigInt(dev) >> 8n) & 0xfffn) | Number((BigInt(dev) >> 32n) & ~0xfffn);
+  const minor = Number(BigInt(dev) & 0xffn) | Number((BigInt(dev) >> 12n) & ~0xffn);
+  const file = `/sys/dev/block/${major}:${minor}/stat`;
+  const read = async () => Number((await Deno.readTextFile(file)).trim().split(/\s+/)[2]) * 512;
+  try {
+    await read();
+    return read;
+  } catch {
+    return null;
+  }
+}
