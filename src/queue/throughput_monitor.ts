@@ -7,6 +7,12 @@
  * The recommendation is a hill climb over measured rates per slot count. A count's rate is
  * measured only while that count was running, after it settled; old measurements go stale
  * and are measured again, so the choice follows a destination whose speed changes.
+ *
+ * The rate the climb compares is of work, not of bytes alone: each finished file counts as
+ * FILE_COST_BYTES more. A file costs an open, a create, an fsync and a rename whatever its
+ * size, so with thousands of small files bytes per second says little about what the slots
+ * achieve (and grows by itself as small-first moves on to bigger files), while files done
+ * per second says it all; with large files the bytes dominate. `bytesPerSecond` stays bytes.
  */
 
 export interface MonitorOptions {
@@ -27,12 +33,20 @@ export interface MonitorOptions {
 export interface SlotDecision {
   slots: number;
   previous: number;
-  /** Measured rate of `previous` over its last period. */
+  /** Bytes per second of `previous` over its last period. */
   bytesPerSecond: number;
+  /** Files finished per second of `previous` over its last period. */
+  filesPerSecond: number;
   reason: string;
 }
 
 const SAMPLE_BUCKET_MS = 100;
+
+/**
+ * What one finished file weighs in the climb, in bytes: about what this machine writes in
+ * the time a file's fixed cost (open, create, fsync, rename) takes, ~1 ms.
+ */
+export const FILE_COST_BYTES = 256 * 1024;
 
 interface Measurement {
   rate: number;
@@ -54,6 +68,9 @@ export class ThroughputMonitor {
   /** Bytes done and time when the current slot count started. */
   #periodStart: number;
   #periodBytes = 0;
+  #periodFiles = 0;
+  /** Work done in the current period: its bytes, plus FILE_COST_BYTES per finished file. */
+  #periodWork = 0;
   #measured = new Map<number, Measurement>();
 
   constructor(options: MonitorOptions) {
@@ -77,7 +94,14 @@ export class ThroughputMonitor {
     this.#windowBytes += bytes;
     this.#total += bytes;
     this.#periodBytes += bytes;
+    this.#periodWork += bytes;
     this.#trim(now);
+  }
+
+  /** Counts one file finished by a slot (copied, or read back). */
+  fileDone(): void {
+    this.#periodFiles++;
+    this.#periodWork += FILE_COST_BYTES;
   }
 
   get totalBytes(): number {
@@ -106,11 +130,14 @@ export class ThroughputMonitor {
     const now = this.#now();
     const elapsed = now - this.#periodStart;
     if (elapsed < this.#decisionMs) return null;
-    const rate = this.#periodBytes / (elapsed / 1000);
-    if (!busy || this.#periodBytes === 0) {
+    const rate = this.#periodWork / (elapsed / 1000);
+    if (!busy || this.#periodWork === 0) {
       this.#startPeriod(now);
       return null;
     }
+    const seconds = elapsed / 1000;
+    const bytesPerSecond = Math.round(this.#periodBytes / seconds);
+    const filesPerSecond = Math.round(this.#periodFiles / seconds);
     const earlier = this.#fresh(current, now);
     this.#measured.set(current, { rate: earlier ? (earlier.rate + rate) / 2 : rate, at: now });
     const measured = this.#measured.get(current)!.rate;
@@ -120,7 +147,8 @@ export class ThroughputMonitor {
     return {
       slots: next.slots,
       previous: current,
-      bytesPerSecond: Math.round(measured),
+      bytesPerSecond,
+      filesPerSecond,
       reason: next.reason,
     };
   }
@@ -152,6 +180,8 @@ export class ThroughputMonitor {
   #startPeriod(now: number): void {
     this.#periodStart = now;
     this.#periodBytes = 0;
+    this.#periodFiles = 0;
+    this.#periodWork = 0;
   }
 
   #trim(now: number): void {

@@ -109,3 +109,35 @@ Deno.test("bytesPerSecond is the rate over the sliding window", () => {
   );
   assert.equal(monitor.totalBytes, 50 * MB + 150 * MB);
 });
+
+Deno.test("with many small files it follows files done, not bytes that grow as files get bigger", () => {
+  // Files done per second peak at 6 slots (each one's fsync overlaps the others'), while
+  // small-first hands out ever bigger files: 2 KiB at the start, 40 KiB after a minute.
+  const filesPerSecond = (n: number) => [0, 300, 550, 750, 900, 1000, 1050, 1000, 900][n];
+  const run = (countFiles: boolean) => {
+    let now = 0;
+    const monitor = new ThroughputMonitor({ now: () => now });
+    let slots = 4;
+    const seen: number[] = [];
+    for (let step = 0; step < 1200; step++) {
+      now += 100;
+      const size = 2048 + step * 32;
+      const files = Math.round(filesPerSecond(slots) * 0.1);
+      for (let f = 0; f < files; f++) {
+        monitor.record(size);
+        if (countFiles) monitor.fileDone();
+      }
+      slots = monitor.recommend(slots)?.slots ?? slots;
+      seen.push(slots);
+    }
+    return seen;
+  };
+  const withFiles = run(true);
+  assert.ok(
+    shareAt(withFiles, 6) + shareAt(withFiles, 5) >= 0.8,
+    `at 5 or 6 only ${shareAt(withFiles, 6) + shareAt(withFiles, 5)}`,
+  );
+  // The control: fed bytes alone, the same run does not find the peak, so the test can tell.
+  const bytesOnly = run(false);
+  assert.ok(shareAt(bytesOnly, 6) + shareAt(bytesOnly, 5) < 0.8, "bytes alone found it too");
+});
