@@ -9,6 +9,7 @@ import { type MediaPreset, PRESET_NAMES } from "../coordinator/filter.ts";
 import { FanoutError } from "../errors.ts";
 import { parsePingUrl, Pinger } from "./ping.ts";
 import { ORDERS, PRIORITIES } from "../queue/file_task.ts";
+import { HASH_ALGORITHMS } from "../verify/hashers.ts";
 import {
   type DestinationLimit,
   destinationRates,
@@ -116,6 +117,14 @@ export function backupCommand(setExitCode: (code: number) => void) {
     .option("--links", "copy symlinks as symlinks (their target as it is, never followed)")
     .option("--no-verify", "skip reading the copies back (they are still hashed from the source)")
     .addOption(
+      new Option(
+        "--hash <algorithm>",
+        "hash of the copies and their records (xxh128, blake3: faster)",
+      )
+        .choices(HASH_ALGORITHMS)
+        .default("sha256" as const),
+    )
+    .addOption(
       new Option("--order <order>", "which files go first, within a priority")
         .choices(ORDERS)
         .default("small-first" as const),
@@ -172,6 +181,7 @@ export function backupCommand(setExitCode: (code: number) => void) {
         keepLogs: options.keepLogs,
         links: options.links ?? false,
         filter: { exclude: options.exclude, include: options.include, only: options.only },
+        hash: options.hash,
       };
       setExitCode(
         await runBackup(settings, {

@@ -32,13 +32,16 @@ export async function main(args: string[]): Promise<number> {
   const setExitCode = (code: number) => exitCode = code;
   const program = new Command("fanout")
     .description(
-      "Back up one folder to several destinations at once; every copy is read back and checked by SHA-256.",
+      "Back up one folder to several destinations at once; every copy is read back and checked by its hash (SHA-256 by default).",
     )
     .version(VERSION, "-V, --version")
     .configureOutput({
       writeErr: writeStderr,
+      // One line, even with commander's "(Did you mean …?)" on a line of its own.
       outputError: (text, write) =>
-        write(`fanout: ${text.replace(/^error: /, "").trim()} (see --help)\n`),
+        write(
+          `fanout: ${text.replace(/^error: /, "").trim().replace(/\s*\n\s*/g, " ")} (see --help)\n`,
+        ),
     })
     .addHelpText("after", EXIT_CODES)
     .exitOverride();

@@ -44,6 +44,7 @@ export function jobSettings(job: Job, keepLogs: number): BackupSettings {
     keepLogs,
     links: job.links ?? false,
     filter: { exclude: job.exclude, include: job.include, only: job.only },
+    hash: job.hash,
   };
 }
 

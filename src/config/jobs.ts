@@ -14,7 +14,7 @@
  * include = ["DCIM/**"]                            # globs, as --include
  * only = ["raw", "video"]                          # presets, as --only; one string will do
  * priority = { "*.CR3" = "high", "*.MP4" = "low" } # glob = level, as --priority, in order
- * hash = "sha256"                                  # the only one there is yet
+ * hash = "sha256"                                  # sha256, xxh128 or blake3, as --hash
  * ping = "https://hc-ping.com/your-uuid"          # an http:// or https:// URL
  * workers = "auto"                                 # "auto" or 1..64; a destination's wins
  * bwlimit = "50M"                                  # every destination; a destination's limit wins
@@ -40,6 +40,7 @@ import { parseRate, wholeNumber, workerCount } from "../cli/options.ts";
 import type { PriorityRule } from "../coordinator/messages.ts";
 import { type MediaPreset, PRESET_NAMES } from "../coordinator/filter.ts";
 import { ORDERS, PRIORITIES, type TaskOrder } from "../queue/file_task.ts";
+import { HASH_ALGORITHMS, type HashAlgorithm } from "../verify/hashers.ts";
 
 /** One destination of a job; null where it takes the job's setting. */
 export interface JobDestination {
@@ -63,7 +64,7 @@ export interface Job {
   only: MediaPreset[];
   /** In file order: the last matching rule wins. */
   priorities: PriorityRule[];
-  hash: "sha256";
+  hash: HashAlgorithm;
   ping: string | null;
   workers: number | "auto" | null;
   /** Bytes per second, for every destination without its own limit. */
@@ -388,18 +389,8 @@ function readPriorities(context: Context, value: unknown, at: KeyPath): Priority
   });
 }
 
-function readHash(context: Context, value: unknown, at: KeyPath): "sha256" {
-  const hash = readString(context, value, at);
-  if (hash !== "sha256") {
-    fail(
-      context,
-      at,
-      `only "sha256" is supported yet, got ${
-        JSON.stringify(hash)
-      }; write hash = "sha256" or leave it out`,
-    );
-  }
-  return hash;
+function readHash(context: Context, value: unknown, at: KeyPath): HashAlgorithm {
+  return readChoice(context, value, at, HASH_ALGORITHMS);
 }
 
 /** The URL is not repeated in the message: it holds the check's secret. */

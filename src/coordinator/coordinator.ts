@@ -5,6 +5,7 @@
  * destination does waits for another.
  */
 import { ExitCode } from "../errors.ts";
+import { digestField, type HashAlgorithm } from "../verify/hashers.ts";
 import { readManifest, writeRecords } from "../verify/manifest.ts";
 import type {
   BackupSummary,
@@ -49,6 +50,8 @@ export interface BackupSettings {
   links: boolean;
   /** --exclude, --include and --only. */
   filter: FilterRules;
+  /** The hash of the files copied (files skipped keep their records'). */
+  hash: HashAlgorithm;
 }
 
 const SOURCE_CHANGED = "source changed during the run: destinations read different bytes";
@@ -256,7 +259,8 @@ export class BackupCoordinator {
   }
 
   #job(index: number, destination: string, source: string, tree: SourceTree): DestinationJob {
-    const { workers, retries, retryPauseMs, verify, order, priorities, limits } = this.settings;
+    const { workers, retries, retryPauseMs, verify, order, priorities, limits, hash } =
+      this.settings;
     return {
       destination,
       source,
@@ -270,6 +274,7 @@ export class BackupCoordinator {
       retries,
       retryPauseMs,
       verify,
+      hash,
     };
   }
 
@@ -356,8 +361,8 @@ export class BackupCoordinator {
   }
 
   #onFile(tally: DestinationTally, result: FileResult, consistency: SourceConsistency): void {
-    if (result.status !== "skipped" && result.sha256 !== undefined) {
-      if (consistency.record(result.path, result.sha256)) this.#revokeEverywhere(result.path);
+    if (result.status !== "skipped" && result.content !== undefined) {
+      if (consistency.record(result.path, result.content)) this.#revokeEverywhere(result.path);
       if (consistency.isInconsistent(result.path) && result.status !== "failed") {
         result = { ...result, status: "failed", error: SOURCE_CHANGED };
         // This destination's records, written when it finishes, will list the file as good.
@@ -365,7 +370,16 @@ export class BackupCoordinator {
       }
     }
     tally.add(result);
-    this.#emit({ type: "file", destination: tally.name, ...result });
+    const { path, size, status, content, ...rest } = result;
+    this.#emit({
+      type: "file",
+      destination: tally.name,
+      path,
+      size,
+      status,
+      ...(content && digestField(content.hash, content.digest)),
+      ...rest,
+    });
   }
 
   /** Fails a file in every destination that already reported it good. */

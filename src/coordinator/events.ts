@@ -25,7 +25,13 @@ export interface FileEvent {
   path: string;
   size: number;
   status: FileStatus | VerifyStatus;
+  /**
+   * The file's digest, in the one field named for its algorithm: for a copy the run's
+   * (`--hash`), for a skipped or `verify`-checked file its record's.
+   */
   sha256?: string;
+  xxh128?: string;
+  blake3?: string;
   attempts?: number;
   /** Bytes taken over from the temp file of an interrupted run. */
   resumed?: number;

@@ -1,4 +1,5 @@
 import type { TaskOrder, TaskPriority } from "../queue/file_task.ts";
+import type { ContentHash, HashAlgorithm } from "../verify/hashers.ts";
 
 /**
  * The messages between the coordinator (main thread) and a destination worker: one
@@ -53,6 +54,8 @@ export interface DestinationJob {
   retryPauseMs: number;
   /** Read every copied file back from disk and compare hashes. */
   verify: boolean;
+  /** The hash of the files this run copies (the same for every destination of a run). */
+  hash: HashAlgorithm;
 }
 
 /** The phases of a run, in order. Analyze happens before any worker starts. */
@@ -74,8 +77,11 @@ export interface FileResult {
   path: string;
   size: number;
   status: FileStatus;
-  /** SHA-256 of the bytes read from the source (absent when skipped without a record). */
-  sha256?: string;
+  /**
+   * The hash of the bytes read from the source, or for a skipped file its record's (which may
+   * be of an earlier run's algorithm); absent when none was made.
+   */
+  content?: ContentHash;
   /** Copy and verify attempts made this run. */
   attempts: number;
   /** Bytes taken over from the temp file of an interrupted run (checked against the source). */
@@ -90,8 +96,9 @@ export interface FileResult {
 export interface WorkersChange {
   workers: number;
   previous: number;
-  /** The measured rate at `previous` slots behind the decision. */
+  /** The measured rates at `previous` slots behind the decision. */
   bytesPerSecond: number;
+  filesPerSecond: number;
   reason: string;
 }
 

@@ -1,18 +1,19 @@
 /**
  * CopyStrategy: one file, source → temp file beside the target → final name. The source is
- * streamed in chunks through the SHA-256 hasher into the temp file; mode and mtime are set
- * and the data fsynced before the rename, so the final name only ever holds a complete,
- * flushed copy with its metadata. The caller fsyncs the folder (the Flush phase).
+ * streamed in chunks through the run's hasher (SHA-256, xxh128 or BLAKE3) into the temp
+ * file; mode and mtime are set and the data fsynced before the rename, so the final name
+ * only ever holds a complete, flushed copy with its metadata. The caller fsyncs the folder
+ * (the Flush phase).
  */
 import { Buffer } from "../deps.ts";
 import { SourceChangedError } from "../errors.ts";
 import type { SourceFile } from "../coordinator/messages.ts";
-import { sha256Hasher } from "../verify/hashers.ts";
+import type { Hasher } from "../verify/hashers.ts";
 import { tempPathFor } from "./durable.ts";
 
 export interface CopyResult {
-  /** SHA-256 of the bytes read from the source. */
-  sha256: string;
+  /** Digest of the bytes read from the source, by the hasher's algorithm. */
+  digest: string;
   bytes: number;
   /** Bytes taken over from the temp file of an interrupted run, after checking them. */
   resumed: number;
@@ -22,21 +23,23 @@ export interface CopyResult {
 export const RESUME_MIN_BYTES = 64 * 2 ** 20;
 
 /**
- * Copies `sourcePath` (as scanned in `file`) to `target`, using `buffer` for every chunk;
- * `pace` is awaited before each chunk is written (bandwidth limit, throughput count).
+ * Copies `sourcePath` (as scanned in `file`) to `target`, using `buffer` for every chunk and
+ * `hasher` (initialized) for its digest; `pace` is awaited before each chunk is written
+ * (bandwidth limit, throughput count).
  * Throws SourceChangedError if the source's size or mtime differs from the scan afterwards.
  *
  * @example
- * const { sha256 } = await copyFile("/card/a.jpg", file, "/ssd/card/a.jpg", buffer);
+ * const { digest } = await copyFile("/card/a.jpg", file, "/ssd/card/a.jpg", buffer, hasher);
  */
 export async function copyFile(
   sourcePath: string,
   file: SourceFile,
   target: string,
   buffer: Uint8Array,
+  hasher: Hasher,
   pace?: (bytes: number) => Promise<void>,
   /** Refuse (before the rename) a source whose bytes do not hash to this. */
-  expectedSha256?: string,
+  expectedDigest?: string,
 ): Promise<CopyResult> {
   const temp = tempPathFor(target);
   try {
@@ -53,7 +56,6 @@ export async function copyFile(
       create: true,
       truncate: leftover === 0,
     });
-    let hasher = sha256Hasher();
     let bytes = 0;
     let resumed = 0;
     if (leftover > 0 && leftover <= file.size) {
@@ -63,7 +65,7 @@ export async function copyFile(
         await out.truncate(0);
         await out.seek(0, Deno.SeekMode.Start);
         await source.seek(0, Deno.SeekMode.Start);
-        hasher = sha256Hasher();
+        hasher.init();
       }
       bytes = resumed;
     } else if (leftover > 0) {
@@ -81,10 +83,10 @@ export async function copyFile(
     // A hole at the end is only a length.
     if (file.sparse) await out.truncate(bytes);
     await checkUnchanged(sourcePath, file, bytes);
-    const sha256 = hasher.digest();
-    if (expectedSha256 !== undefined && sha256 !== expectedSha256) {
+    const digest = hasher.digest();
+    if (expectedDigest !== undefined && digest !== expectedDigest) {
       throw new SourceChangedError(
-        `the source no longer holds the recorded content (its sha256 is ${sha256})`,
+        `the source no longer holds the recorded content (its ${hasher.algorithm} is ${digest})`,
       );
     }
     if (file.mode !== null && Deno.build.os !== "windows") {
@@ -94,7 +96,7 @@ export async function copyFile(
     await out.sync();
     out.close();
     await Deno.rename(temp, target);
-    return { sha256, bytes, resumed };
+    return { digest, bytes, resumed };
   } catch (error) {
     await Deno.remove(temp).catch(() => {});
     throw error;
@@ -135,7 +137,7 @@ async function checkedPrefix(
   temp: Deno.FsFile,
   length: number,
   buffer: Uint8Array,
-  hasher: { update(chunk: Uint8Array): void },
+  hasher: Hasher,
   pace?: (bytes: number) => Promise<void>,
 ): Promise<number> {
   const written = new Uint8Array(buffer.length);

@@ -26,7 +26,14 @@ import { copyFile, RESUME_MIN_BYTES } from "../copy/copy_strategy.ts";
 import { fsyncFolder, removeStaleTemps, tempPathFor } from "../copy/durable.ts";
 import { toNative } from "../relative_path.ts";
 import { openCacheDropper } from "../verify/cache_drop.ts";
-import { CHUNK_SIZE, hashFile, sha256Text } from "../verify/hashers.ts";
+import {
+  CHUNK_SIZE,
+  digestFile,
+  digestText,
+  type HashAlgorithm,
+  type Hasher,
+  HasherPool,
+} from "../verify/hashers.ts";
 import { JournalWriter } from "../verify/journal.ts";
 import { type ManifestEntry, readRecords, writeRecords } from "../verify/manifest.ts";
 import { DestinationQueue } from "./destination_queue.ts";
@@ -58,6 +65,14 @@ async function createFolder(folder: string): Promise<boolean> {
 
 /** Slot count a destination starts with under --workers auto. */
 const AUTO_START_SLOTS = 4;
+/**
+ * Under --workers auto, a destination whose files to copy are mostly smaller than this
+ * starts with AUTO_SMALL_FILES_SLOTS instead: a small file's cost is its create, fsync and
+ * rename, and those overlap across slots on any disk or link, while the climb from 4 would
+ * take most of a short run (one step per 2 s).
+ */
+const SMALL_FILE_BYTES = 1024 * 1024;
+const AUTO_SMALL_FILES_SLOTS = 8;
 /** How often the ThroughputMonitor is asked for a slot count. */
 const MONITOR_INTERVAL_MS = 500;
 
@@ -67,6 +82,7 @@ const MONITOR_INTERVAL_MS = 500;
  */
 export class DestinationRun implements Disposable {
   #buffers: Uint8Array[] = [];
+  #hashers = new HasherPool();
   /** Files copied this run, for `attempts` in results. */
   #copies = new Map<FileTask, number>();
   /** Bytes a copy took over from an interrupted run's temp file. */
@@ -152,7 +168,7 @@ export class DestinationRun implements Disposable {
     let readBack: ReadBack | null = null;
     if (job.verify && !this.#stopping) {
       post({ type: "phase", phase: "verify", state: "start" });
-      const rechecked = plan.recheck.map(({ file, record }) => this.#task(file, record.sha256));
+      const rechecked = plan.recheck.map(({ file, record }) => this.#task(file, record));
       readBack = await this.#verify([...copied, ...rechecked]);
       post({ type: "phase", phase: "verify", state: "end" });
     }
@@ -163,7 +179,7 @@ export class DestinationRun implements Disposable {
 
     try {
       await this.#journal.close();
-      await writeRecords(root, await this.#nextRecords(records, plan));
+      await writeRecords(root, await this.#nextRecords(records, plan), job.hash);
     } catch (error) {
       // A destination that already failed (a full disk, say) may well refuse its records
       // too; its own reason is the one to tell.
@@ -215,12 +231,17 @@ export class DestinationRun implements Disposable {
       return null;
     }
     const bytes = plan.copy.reduce((sum, file) => sum + file.size, 0);
+    const small = plan.copy.filter((file) => file.size < SMALL_FILE_BYTES).length;
+    if (job.workers === "auto" && small > plan.copy.length / 2) {
+      this.#slots = AUTO_SMALL_FILES_SLOTS;
+    }
     const recheckBytes = plan.recheck.reduce((sum, { file }) => sum + file.size, 0);
     this.#stats.planned(job.verify ? 2 * bytes + recheckBytes : bytes);
     post({ type: "phase", phase: "manifest", state: "end", files: plan.copy.length, bytes });
     for (const record of plan.skip) {
-      const { path: rel, size, sha256 } = record;
-      post({ type: "file", result: { path: rel, size, status: "skipped", sha256, attempts: 0 } });
+      const { path: rel, size, hash, digest } = record;
+      const content = { hash, digest };
+      post({ type: "file", result: { path: rel, size, status: "skipped", content, attempts: 0 } });
     }
     return { records, plan };
   }
@@ -233,8 +254,8 @@ export class DestinationRun implements Disposable {
     if (!decision) return;
     this.#slots = decision.slots;
     queue.setSlots(decision.slots);
-    const { slots: workers, previous, bytesPerSecond, reason } = decision;
-    this.post({ type: "workers", workers, previous, bytesPerSecond, reason });
+    const { slots: workers, previous, bytesPerSecond, filesPerSecond, reason } = decision;
+    this.post({ type: "workers", workers, previous, bytesPerSecond, filesPerSecond, reason });
   }
 
   /** Every chunk written or read back passes here: the bandwidth limit, then the count. */
@@ -265,18 +286,23 @@ export class DestinationRun implements Disposable {
    * already there with the same target is left alone.
    */
   async #copyLinks(): Promise<void> {
-    const root = this.job.destination;
+    const { destination: root, hash } = this.job;
     for (const { path: rel, target } of this.job.links) {
       if (this.#stopping) return;
+      const digest = await this.#hashers.lend(
+        hash,
+        (hasher) => Promise.resolve(digestText(hasher, target)),
+      );
       const entry: ManifestEntry = {
         path: rel,
         size: 0,
         mtimeMs: 0,
-        sha256: sha256Text(target),
+        hash,
+        digest,
         verifiedAt: null,
         link: target,
       };
-      const result = { path: rel, size: 0, sha256: entry.sha256, link: target };
+      const result = { path: rel, size: 0, content: { hash, digest }, link: target };
       const native = toNative(root, rel);
       try {
         const blocked = this.#blockedFolder(parentOf(rel));
@@ -374,17 +400,19 @@ export class DestinationRun implements Disposable {
             reason: "the page cache could not be dropped for some files",
           };
         }
-        const { sha256, bytes } = await this.#withBuffer((buffer) =>
-          hashFile(target, buffer, this.#pace)
+        const { digest, bytes } = await this.#withSlot(
+          task.hash,
+          (buffer, hasher) => digestFile(target, buffer, hasher, this.#pace),
         );
-        if (bytes !== task.file.size || sha256 !== task.sha256) {
+        if (bytes !== task.file.size || digest !== task.digest) {
           throw new VerifyMismatchError(
-            `the copy read back does not match the source (${bytes} bytes, sha256 ${sha256})`,
+            `the copy read back does not match the source (${bytes} bytes, ${task.hash} ${digest})`,
           );
         }
         task.verifiedAt = new Date().toISOString();
         this.#good.set(task.file.path, task);
         this.#journal.add(entryOf(task));
+        this.#monitor.fileDone();
         this.post({ type: "file", result: this.#result(task, "verified") });
       }),
       (task, error) => this.#fail(task, error),
@@ -435,15 +463,16 @@ export class DestinationRun implements Disposable {
     } (${needed} bytes), the destination has ${formatBytes(free)} (${free} bytes) free`;
   }
 
-  /** A queue task for `file`; `sha256` when its copy exists and only needs reading back. */
-  #task(file: SourceFile, sha256?: string): FileTask {
+  /** A queue task for `file`; with the `record` of a copy that only needs reading back. */
+  #task(file: SourceFile, record?: ManifestEntry): FileTask {
     return {
       sourcePath: toNative(this.job.source, file.path),
       file,
       priority: this.#priorityOf(file.path),
       addedAt: this.#startedAt,
       attempts: 0,
-      sha256,
+      hash: record?.hash ?? this.job.hash,
+      digest: record?.digest,
     };
   }
 
@@ -454,7 +483,7 @@ export class DestinationRun implements Disposable {
       path: rel,
       size,
       status,
-      sha256: task.sha256,
+      ...contentOf(task),
       attempts: this.#copies.get(task) ?? 0,
       ...(resumed ? { resumed } : {}),
     };
@@ -465,15 +494,19 @@ export class DestinationRun implements Disposable {
     const blocked = this.#blockedFolder(parentOf(task.file.path));
     if (blocked) throw new PathBlockedError(blocked);
     const target = toNative(this.job.destination, task.file.path);
-    const { sha256, resumed } = await this.#withBuffer((buffer) =>
-      copyFile(task.sourcePath, task.file, target, buffer, this.#pace)
+    // A copy gets the run's hash, even of a file whose record had another.
+    task.hash = this.job.hash;
+    const { digest, resumed } = await this.#withSlot(
+      task.hash,
+      (buffer, hasher) => copyFile(task.sourcePath, task.file, target, buffer, hasher, this.#pace),
     );
     if (resumed > 0) this.#resumed.set(task, resumed);
-    task.sha256 = sha256;
+    task.digest = digest;
     task.verifiedAt = undefined;
     this.#touched.add(path.dirname(target));
     this.#good.set(task.file.path, task);
     this.#journal.add(entryOf(task));
+    this.#monitor.fileDone();
   }
 
   #fail(task: FileTask, error: unknown): void {
@@ -488,7 +521,7 @@ export class DestinationRun implements Disposable {
         path: rel,
         size,
         status: "failed",
-        sha256: task.sha256,
+        ...contentOf(task),
         attempts: this.#copies.get(task) ?? 0,
         error: describeError(error),
       },
@@ -534,11 +567,17 @@ export class DestinationRun implements Disposable {
     return next;
   }
 
-  /** Lends a chunk buffer; at most one per busy slot ever exists. */
-  async #withBuffer<T>(use: (buffer: Uint8Array) => Promise<T>): Promise<T> {
+  /**
+   * Lends a chunk buffer and an initialized hasher for `hash`; at most one of each per busy
+   * slot ever exists.
+   */
+  async #withSlot<T>(
+    hash: HashAlgorithm,
+    use: (buffer: Uint8Array, hasher: Hasher) => Promise<T>,
+  ): Promise<T> {
     const buffer = this.#buffers.pop() ?? new Uint8Array(CHUNK_SIZE);
     try {
-      return await use(buffer);
+      return await this.#hashers.lend(hash, (hasher) => use(buffer, hasher));
     } finally {
       this.#buffers.push(buffer);
     }
@@ -546,9 +585,14 @@ export class DestinationRun implements Disposable {
 }
 
 /** The record of a task copied (or verified) this run. */
-function entryOf({ file, sha256, verifiedAt }: FileTask): ManifestEntry {
+function entryOf({ file, hash, digest, verifiedAt }: FileTask): ManifestEntry {
   const { path: rel, size, mtimeMs } = file;
-  return { path: rel, size, mtimeMs, sha256: sha256!, verifiedAt: verifiedAt ?? null };
+  return { path: rel, size, mtimeMs, hash, digest: digest!, verifiedAt: verifiedAt ?? null };
+}
+
+/** A task's hash for its result, once it has one. */
+function contentOf({ hash, digest }: FileTask): Pick<FileResult, "content"> {
+  return digest === undefined ? {} : { content: { hash, digest } };
 }
 
 async function exists(folder: string): Promise<boolean> {

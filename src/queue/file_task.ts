@@ -5,6 +5,7 @@
  * starved).
  */
 import type { SourceFile } from "../coordinator/messages.ts";
+import type { HashAlgorithm } from "../verify/hashers.ts";
 
 export type TaskPriority = "low" | "normal" | "high" | "critical";
 
@@ -25,8 +26,10 @@ export interface FileTask {
   addedAt: number;
   /** Attempts made so far. */
   attempts: number;
-  /** SHA-256 of the bytes read from the source, once copied. */
-  sha256?: string;
+  /** The algorithm of `digest`: the run's for a copy, the record's for a read-back only. */
+  hash: HashAlgorithm;
+  /** Digest of the bytes read from the source, once copied (or as recorded). */
+  digest?: string;
   /** ISO time of the read-back that matched, once verified. */
   verifiedAt?: string;
 }

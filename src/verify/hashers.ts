@@ -1,19 +1,104 @@
-/** The content hash of fanout's records and checks. */
-import { createHash } from "../deps.ts";
+/**
+ * The content hashes of fanout's records and checks: SHA-256 by default, xxh128 or BLAKE3 on
+ * request (`--hash`). Every hasher streams: it is fed chunk by chunk, never a whole file.
+ */
+import { createBLAKE3, createHash, createXXHash128, type IHasher } from "../deps.ts";
+
+export type HashAlgorithm = "sha256" | "xxh128" | "blake3";
+
+export const HASH_ALGORITHMS: readonly HashAlgorithm[] = ["sha256", "xxh128", "blake3"];
+
+/** Hex digits of each algorithm's digest (BLAKE3 at its default 32 bytes, as b3sum prints). */
+export const DIGEST_LENGTH: Readonly<Record<HashAlgorithm, number>> = {
+  sha256: 64,
+  xxh128: 32,
+  blake3: 64,
+};
+
+/** A digest and the algorithm that made it: digests of two algorithms never compare. */
+export interface ContentHash {
+  hash: HashAlgorithm;
+  /** Lowercase hex. */
+  digest: string;
+}
+
+/**
+ * A digest as the records and the `--json` events carry it: one field named for its algorithm
+ * (`sha256`, `xxh128` or `blake3`), so records made before `--hash` existed read the same.
+ */
+export type DigestField = { [A in HashAlgorithm]?: string };
+
+/**
+ * The field for `digest`, or none without one.
+ *
+ * @example
+ * digestField("xxh128", "99aa…"); // { xxh128: "99aa…" }
+ */
+export function digestField(hash: HashAlgorithm, digest: string | undefined): DigestField {
+  return digest === undefined ? {} : { [hash]: digest };
+}
 
 export interface Hasher {
+  readonly algorithm: HashAlgorithm;
+  /** Starts over, ready for the next file; a new hasher is ready without it. */
+  init(): void;
   update(chunk: Uint8Array): void;
-  /** Lowercase hex digest; the hasher is spent afterwards. */
+  /** Lowercase hex digest of what was fed since the hasher was made or last initialized. */
   digest(): string;
 }
 
-/** A streaming SHA-256 (node:crypto): fed chunk by chunk, never the whole file. */
+/** A streaming SHA-256 (node:crypto), ready at once. */
 export function sha256Hasher(): Hasher {
-  const hash = createHash("sha256");
+  let hash = createHash("sha256");
   return {
+    algorithm: "sha256",
+    init: () => void (hash = createHash("sha256")),
     update: (chunk) => void hash.update(chunk),
     digest: () => hash.digest("hex"),
   };
+}
+
+/**
+ * A hasher for `algorithm`. hash-wasm's (xxh128, BLAKE3) take a WebAssembly instance each,
+ * which is why a hasher is made once per slot and reused through `init` (see HasherPool).
+ *
+ * @example
+ * const hasher = await createHasher("blake3");
+ * hasher.update(new TextEncoder().encode("a"));
+ * hasher.digest(); // "17762fdd…"
+ */
+export async function createHasher(algorithm: HashAlgorithm): Promise<Hasher> {
+  if (algorithm === "sha256") return sha256Hasher();
+  const wasm: IHasher = algorithm === "xxh128" ? await createXXHash128() : await createBLAKE3();
+  return {
+    algorithm,
+    init: () => void wasm.init(),
+    update: (chunk) => void wasm.update(chunk),
+    digest: () => wasm.digest("hex"),
+  };
+}
+
+/** Hashers lent to the slots that read files: made when first needed, then reused. */
+export class HasherPool {
+  #idle = new Map<HashAlgorithm, Hasher[]>();
+
+  /**
+   * Lends an initialized hasher for `algorithm` to `use`, and takes it back after.
+   *
+   * @example
+   * const { digest } = await pool.lend("xxh128", (h) => digestFile("/ssd/a.jpg", buffer, h));
+   */
+  async lend<T>(algorithm: HashAlgorithm, use: (hasher: Hasher) => Promise<T>): Promise<T> {
+    const idle = this.#idle.get(algorithm) ?? [];
+    this.#idle.set(algorithm, idle);
+    const hasher = idle.pop() ?? await createHasher(algorithm);
+    hasher.init();
+    try {
+      return await use(hasher);
+    } finally {
+      idle.push(hasher);
+    }
+  }
 }
 
 /**
@@ -23,7 +108,11 @@ export function sha256Hasher(): Hasher {
  * sha256Text("abc"); // "ba7816bf…"
  */
 export function sha256Text(text: string): string {
-  const hasher = sha256Hasher();
+  return digestText(sha256Hasher(), text);
+}
+
+/** The digest of a text (UTF-8) with a fresh or initialized `hasher`. */
+export function digestText(hasher: Hasher, text: string): string {
   hasher.update(new TextEncoder().encode(text));
   return hasher.digest();
 }
@@ -32,7 +121,30 @@ export function sha256Text(text: string): string {
 export const CHUNK_SIZE = 1 << 20;
 
 /**
- * Hashes a file by streaming it through `buffer`; `pace` is awaited after each chunk.
+ * Hashes a file with an initialized `hasher` by streaming it through `buffer`; `pace` is
+ * awaited after each chunk.
+ *
+ * @example
+ * const { digest, bytes } = await digestFile("/dest/a.jpg", new Uint8Array(CHUNK_SIZE), hasher);
+ */
+export async function digestFile(
+  file: string,
+  buffer: Uint8Array,
+  hasher: Hasher,
+  pace?: (bytes: number) => Promise<void>,
+): Promise<{ digest: string; bytes: number }> {
+  let bytes = 0;
+  using handle = await Deno.open(file, { read: true });
+  for (let n = await handle.read(buffer); n !== null; n = await handle.read(buffer)) {
+    hasher.update(buffer.subarray(0, n));
+    bytes += n;
+    await pace?.(n);
+  }
+  return { digest: hasher.digest(), bytes };
+}
+
+/**
+ * SHA-256 of a file, streamed through `buffer` (the benchmarks' reference copy uses it).
  *
  * @example
  * const { sha256, bytes } = await hashFile("/dest/a.jpg", new Uint8Array(CHUNK_SIZE));
@@ -42,13 +154,6 @@ export async function hashFile(
   buffer: Uint8Array,
   pace?: (bytes: number) => Promise<void>,
 ): Promise<{ sha256: string; bytes: number }> {
-  const hasher = sha256Hasher();
-  let bytes = 0;
-  using handle = await Deno.open(file, { read: true });
-  for (let n = await handle.read(buffer); n !== null; n = await handle.read(buffer)) {
-    hasher.update(buffer.subarray(0, n));
-    bytes += n;
-    await pace?.(n);
-  }
-  return { sha256: hasher.digest(), bytes };
+  const { digest, bytes } = await digestFile(file, buffer, sha256Hasher(), pace);
+  return { sha256: digest, bytes };
 }

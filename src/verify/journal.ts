@@ -7,7 +7,7 @@
  */
 import { path } from "../deps.ts";
 import { RECORDS_FOLDER } from "../coordinator/scan.ts";
-import { journalPath, type ManifestEntry } from "./manifest.ts";
+import { formatEntry, journalPath, type ManifestEntry } from "./manifest.ts";
 
 /** Lines kept in memory before they are written. */
 const BATCH = 256;
@@ -31,7 +31,7 @@ export class JournalWriter {
 
   /** Adds an entry; it reaches the file within a quarter second. */
   add(entry: ManifestEntry): void {
-    this.#pending.push(JSON.stringify(entry));
+    this.#pending.push(formatEntry(entry));
     if (this.#pending.length >= BATCH) this.flush();
     else this.#timer ??= setTimeout(() => this.flush(), DELAY_MS);
   }

@@ -1,35 +1,43 @@
 /**
  * A destination's records in `<destination>/.fanout/`: `manifest.ndjson` (a header line,
- * then one JSON object per file: path, size, mtime, sha256, verified time) and `SHA256SUMS`
- * derived from it. Records may have been edited by a person or another program, so reading
- * checks every line and names the line of the first problem.
+ * then one JSON object per file: path, size, mtime, its digest in a field named for its
+ * algorithm — `sha256`, `xxh128` or `blake3` — and verified time) and the checksum files
+ * derived from it (SHA256SUMS, XXH128SUMS, B3SUMS). Entries of one manifest may differ in
+ * algorithm: a rerun with another `--hash` keeps the records of the files it skips. Records
+ * may have been edited by a person or another program, so reading checks every line and
+ * names the line of the first problem.
  */
 import { path } from "../deps.ts";
 import { ExitCode, FanoutError } from "../errors.ts";
 import { RECORDS_FOLDER } from "../coordinator/scan.ts";
 import { fsyncFolder, writeFileDurably } from "../copy/durable.ts";
 import { unsafeRelativePath } from "../relative_path.ts";
-import { formatSums } from "./sha256sums.ts";
+import {
+  type ContentHash,
+  DIGEST_LENGTH,
+  digestField,
+  HASH_ALGORITHMS,
+  type HashAlgorithm,
+} from "./hashers.ts";
+import { formatSums, SUMS_FORMATS } from "./sums.ts";
 
 export const MANIFEST_NAME = "manifest.ndjson";
 /** Entries of a run still going (or killed), one per line, merged into the manifest at its end. */
 export const JOURNAL_NAME = "journal.ndjson";
-export const SUMS_NAME = "SHA256SUMS";
-
-export interface ManifestEntry {
+export interface ManifestEntry extends ContentHash {
   /** Relative to the destination root, "/"-separated. */
   path: string;
   size: number;
   /** The source file's mtime, which the copy carries too. */
   mtimeMs: number;
-  sha256: string;
   /** ISO time of the read-back that proved this copy; null if copied with --no-verify. */
   verifiedAt: string | null;
-  /** A symlink copied as a link: its target (and `sha256` is the hash of that text). */
+  /** A symlink copied as a link: its target (and `digest` is the hash of that text). */
   link?: string;
 }
 
-const HEADER = { format: "fanout-manifest", version: 1, hash: "sha256" };
+const FORMAT = "fanout-manifest";
+const VERSION = 1;
 
 /** A manifest that cannot be trusted; the message names the file and line. */
 export class ManifestError extends FanoutError {
@@ -103,7 +111,7 @@ export function parseManifest(text: string, file: string): Map<string, ManifestE
   const lines = text.split("\n");
   if (lines.at(-1) === "") lines.pop();
   const header = parseLine(lines[0] ?? "", file, 1);
-  if (header.format !== HEADER.format || header.version !== HEADER.version) {
+  if (header.format !== FORMAT || header.version !== VERSION) {
     throw new ManifestError(file, 1, "not a fanout manifest of version 1");
   }
   const entries = new Map<string, ManifestEntry>();
@@ -131,7 +139,7 @@ function parseLine(line: string, file: string, number: number): Record<string, u
 }
 
 function checkEntry(value: Record<string, unknown>, file: string, line: number): ManifestEntry {
-  const { path: rel, size, mtimeMs, sha256, verifiedAt, link } = value;
+  const { path: rel, size, mtimeMs, verifiedAt, link } = value;
   const fail = (problem: string) => new ManifestError(file, line, problem);
   if (typeof rel !== "string") throw fail(`"path" must be a string`);
   const unsafe = unsafeRelativePath(rel);
@@ -144,8 +152,15 @@ function checkEntry(value: Record<string, unknown>, file: string, line: number):
   if (typeof mtimeMs !== "number" || !Number.isFinite(mtimeMs)) {
     throw fail(`"mtimeMs" must be a number`);
   }
-  if (typeof sha256 !== "string" || !/^[0-9a-f]{64}$/.test(sha256)) {
-    throw fail(`"sha256" must be 64 lowercase hex digits`);
+  const hashes = HASH_ALGORITHMS.filter((name) => value[name] !== undefined);
+  if (hashes.length !== 1) {
+    throw fail(`an entry needs exactly one of "sha256", "xxh128" or "blake3"`);
+  }
+  const hash = hashes[0];
+  const digest = value[hash];
+  const length = DIGEST_LENGTH[hash];
+  if (typeof digest !== "string" || !new RegExp(`^[0-9a-f]{${length}}$`).test(digest)) {
+    throw fail(`"${hash}" must be ${length} lowercase hex digits`);
   }
   if (verifiedAt !== null && typeof verifiedAt !== "string") {
     throw fail(`"verifiedAt" must be a time or null`);
@@ -157,41 +172,90 @@ function checkEntry(value: Record<string, unknown>, file: string, line: number):
     path: rel,
     size: size as number,
     mtimeMs,
-    sha256,
+    hash,
+    digest,
     verifiedAt,
     ...(link === undefined ? {} : { link }),
   };
 }
 
-/** The manifest text for `entries`, sorted by path so that equal records are equal bytes. */
-export function formatManifest(entries: Iterable<ManifestEntry>): string {
-  let text = JSON.stringify(HEADER) + "\n";
-  for (const entry of sortedByPath(entries)) {
-    const { path: rel, size, mtimeMs, sha256, verifiedAt, link } = entry;
-    text += JSON.stringify({ path: rel, size, mtimeMs, sha256, verifiedAt, link }) + "\n";
-  }
+/**
+ * One entry as a line of the manifest or the journal (without its line feed).
+ *
+ * @example
+ * formatEntry({ path: "a.jpg", size: 1, mtimeMs: 0, hash: "xxh128", digest: "…", verifiedAt: null });
+ * // '{"path":"a.jpg","size":1,"mtimeMs":0,"xxh128":"…","verifiedAt":null}'
+ */
+export function formatEntry(entry: ManifestEntry): string {
+  const { path: rel, size, mtimeMs, hash, digest, verifiedAt, link } = entry;
+  return JSON.stringify({
+    path: rel,
+    size,
+    mtimeMs,
+    ...digestField(hash, digest),
+    verifiedAt,
+    link,
+  });
+}
+
+/**
+ * The manifest text for `entries`, sorted by path so that equal records are equal bytes.
+ * The header's `hash` is the algorithm of the run that wrote it; each entry names its own.
+ */
+export function formatManifest(entries: Iterable<ManifestEntry>, hash: HashAlgorithm): string {
+  let text = JSON.stringify({ format: FORMAT, version: VERSION, hash }) + "\n";
+  for (const entry of sortedByPath(entries)) text += formatEntry(entry) + "\n";
   return text;
 }
 
 /**
- * Writes the manifest and SHA256SUMS of a destination, each through temp + fsync + rename.
- * A record whose bytes would not change is not rewritten, so an unchanged rerun writes
- * nothing.
+ * Writes the manifest and the checksum files of a destination, each through temp + fsync +
+ * rename: one checksum file per algorithm its entries use; the others are removed. `hash`
+ * is the run's algorithm for the header; without it (a repair, an amendment) the header
+ * keeps the one it has. A record whose bytes would not change is not rewritten, so an
+ * unchanged rerun writes nothing.
  */
 export async function writeRecords(
   destination: string,
   entries: Iterable<ManifestEntry>,
+  hash?: HashAlgorithm,
 ): Promise<void> {
   const sorted = sortedByPath(entries);
   const folder = path.join(destination, RECORDS_FOLDER);
   await Deno.mkdir(folder, { recursive: true });
-  // A link is no file to hash: sha256sum -c would follow it.
-  await writeIfChanged(path.join(folder, SUMS_NAME), formatSums(sorted.filter((e) => !e.link)));
-  await writeIfChanged(manifestPath(destination), formatManifest(sorted));
+  for (const format of Object.values(SUMS_FORMATS)) {
+    // A link is no file to hash: sha256sum -c would follow it.
+    const lines = sorted.filter((e) => !e.link && e.hash === format.hash);
+    const text = formatSums(lines, format);
+    if (text === "") await removeIfPresent(path.join(folder, format.name));
+    else await writeIfChanged(path.join(folder, format.name), text);
+  }
+  const file = manifestPath(destination);
+  const header = hash ?? headerHash(await Deno.readTextFile(file).catch(() => ""));
+  await writeIfChanged(file, formatManifest(sorted, header));
   // The manifest now holds everything the journal said.
   try {
     await Deno.remove(journalPath(destination));
     await fsyncFolder(folder);
+  } catch (error) {
+    if (!(error instanceof Deno.errors.NotFound)) throw error;
+  }
+}
+
+/** The `hash` of a manifest's header; SHA-256 for a manifest without one, or none at all. */
+function headerHash(text: string): HashAlgorithm {
+  try {
+    const { hash } = JSON.parse(text.slice(0, text.indexOf("\n")));
+    if (HASH_ALGORITHMS.includes(hash)) return hash;
+  } catch {
+    // No manifest yet, or one to be replaced anyway.
+  }
+  return "sha256";
+}
+
+async function removeIfPresent(file: string): Promise<void> {
+  try {
+    await Deno.remove(file);
   } catch (error) {
     if (!(error instanceof Deno.errors.NotFound)) throw error;
   }

@@ -1,9 +1,10 @@
 /**
  * `fanout verify <destination>`: re-reads every file the destination's manifest lists, from
- * disk where the page cache can be dropped, and compares its SHA-256 with the record. It
- * reads only the destination; no source is needed. With `--repair --source SRC` a missing,
- * changed or unreadable copy is copied again from the source, but only if the source still
- * holds the recorded content, and read back like any copy.
+ * disk where the page cache can be dropped, and compares its hash with the record, by the
+ * record's own algorithm (SHA-256, xxh128 or BLAKE3). It reads only the destination; no
+ * source is needed. With `--repair --source SRC` a missing, changed or unreadable copy is
+ * copied again from the source, but only if the source still holds the recorded content (by
+ * that algorithm), and read back like any copy.
  */
 import { forEachConcurrently } from "../concurrency.ts";
 import { DestinationLock } from "../coordinator/lock.ts";
@@ -16,7 +17,7 @@ import type { ReadBack } from "../coordinator/messages.ts";
 import { toNative } from "../relative_path.ts";
 import { SafePaths } from "./safe_path.ts";
 import { type CacheDropper, openCacheDropper } from "./cache_drop.ts";
-import { CHUNK_SIZE, hashFile } from "./hashers.ts";
+import { CHUNK_SIZE, digestField, digestFile, type Hasher, HasherPool } from "./hashers.ts";
 import { type ManifestEntry, manifestPath, readManifest, writeRecords } from "./manifest.ts";
 
 export interface VerifySettings {
@@ -65,33 +66,55 @@ export async function verifyDestination(
   const safePaths = new SafePaths(destination);
   let bytes = 0;
   const buffers: Uint8Array[] = [];
+  const hashers = new HasherPool();
 
   emit({ type: "phase", phase: "verify", state: "start", destination });
   await forEachConcurrently(entries, settings.workers, async (entry) => {
     const buffer = buffers.pop() ?? new Uint8Array(CHUNK_SIZE);
-    const { status, error } = await checkEntry(destination, entry, buffer, (file) => {
-      if (!dropper.drop(file) && readBack.source === "disk") {
-        readBack = {
-          source: "cache",
-          reason: "the page cache could not be dropped for some files",
-        };
-      }
-    }, safePaths);
+    const { status, error } = await hashers.lend(
+      entry.hash,
+      (hasher) =>
+        checkEntry(destination, entry, { buffer, hasher }, (file) => {
+          if (!dropper.drop(file) && readBack.source === "disk") {
+            readBack = {
+              source: "cache",
+              reason: "the page cache could not be dropped for some files",
+            };
+          }
+        }, safePaths),
+    );
     buffers.push(buffer);
-    const { path, size, sha256 } = entry;
+    const { path, size, hash, digest } = entry;
     if (settings.repairFrom && status !== "verified" && status !== "unsafe") {
       broken.push(entry);
     } else {
       counts[status]++;
       if (status === "verified") bytes += size;
     }
-    emit({ type: "file", destination, path, size, status, sha256, ...(error ? { error } : {}) });
+    emit({
+      type: "file",
+      destination,
+      path,
+      size,
+      status,
+      ...digestField(hash, digest),
+      ...(error ? { error } : {}),
+    });
   });
   emit({ type: "phase", phase: "verify", state: "end", destination });
 
   if (settings.repairFrom) {
     try {
-      await repair(settings.repairFrom, destination, broken, records, counts, dropper, emit);
+      await repair(
+        settings.repairFrom,
+        destination,
+        broken,
+        records,
+        counts,
+        dropper,
+        hashers,
+        emit,
+      );
     } finally {
       await lock?.release();
     }
@@ -158,7 +181,7 @@ async function checkLink(
 async function checkEntry(
   destination: string,
   entry: ManifestEntry,
-  buffer: Uint8Array,
+  { buffer, hasher }: { buffer: Uint8Array; hasher: Hasher },
   dropCache: (file: string) => void,
   safePaths: SafePaths,
 ): Promise<{ status: VerifyStatus; error?: string }> {
@@ -181,9 +204,9 @@ async function checkEntry(
   }
   try {
     dropCache(file);
-    const { sha256 } = await hashFile(file, buffer);
-    if (sha256 === entry.sha256) return { status: "verified" };
-    return { status: "mismatch", error: `content differs: sha256 ${sha256}` };
+    const { digest } = await digestFile(file, buffer, hasher);
+    if (digest === entry.digest) return { status: "verified" };
+    return { status: "mismatch", error: `content differs: ${entry.hash} ${digest}` };
   } catch (error) {
     return { status: "unreadable", error: describeError(error) };
   }
@@ -200,12 +223,14 @@ async function repair(
   records: Map<string, ManifestEntry>,
   counts: Record<VerifyStatus, number>,
   dropper: CacheDropper,
+  hashers: HasherPool,
   emit: EventSink,
 ): Promise<void> {
   emit({ type: "phase", phase: "copy", state: "start", destination });
   const buffer = new Uint8Array(CHUNK_SIZE);
   for (const entry of broken) {
-    const { path: rel, size, sha256 } = entry;
+    const { path: rel, size, hash, digest } = entry;
+    const recorded = digestField(hash, digest);
     const target = toNative(destination, rel);
     try {
       if (entry.link !== undefined) throw new Error("a link is made again by the next backup");
@@ -219,14 +244,18 @@ async function repair(
         mode: info.mode,
       };
       await Deno.mkdir(path.dirname(target), { recursive: true });
-      await copyFile(from, file, target, buffer, undefined, sha256);
+      // The source must still hold what was recorded, by the record's own algorithm.
+      await hashers.lend(
+        hash,
+        (hasher) => copyFile(from, file, target, buffer, hasher, undefined, digest),
+      );
       await fsyncFolder(path.dirname(target));
       dropper.drop(target);
-      const readBack = await hashFile(target, buffer);
-      if (readBack.sha256 !== sha256) throw new Error("the new copy does not read back right");
+      const readBack = await hashers.lend(hash, (hasher) => digestFile(target, buffer, hasher));
+      if (readBack.digest !== digest) throw new Error("the new copy does not read back right");
       records.set(rel, { ...entry, mtimeMs: file.mtimeMs, verifiedAt: new Date().toISOString() });
       counts.repaired++;
-      emit({ type: "file", destination, path: rel, size, status: "repaired", sha256 });
+      emit({ type: "file", destination, path: rel, size, status: "repaired", ...recorded });
     } catch (error) {
       counts.mismatch++;
       emit({
@@ -235,7 +264,7 @@ async function repair(
         path: rel,
         size,
         status: "mismatch",
-        sha256,
+        ...recorded,
         error: `not repaired: ${describeError(error)}`,
       });
     }

@@ -14,6 +14,7 @@ import {
 import { UsageError } from "../../src/errors.ts";
 import { PRESET_NAMES } from "../../src/coordinator/filter.ts";
 import { ORDERS, PRIORITIES } from "../../src/queue/file_task.ts";
+import { HASH_ALGORITHMS } from "../../src/verify/hashers.ts";
 import { testFolder } from "../helpers.ts";
 
 const FILE = "/home/ana/.config/fanout/fanout.toml";
@@ -53,7 +54,7 @@ exclude = [".Trashes", "*.tmp"]                  # optional, globs
 include = ["DCIM/**"]                            # optional, globs
 only = ["raw", "video"]                          # optional, presets
 priority = { "*.CR3" = "high", "*.MP4" = "low" } # optional, glob = level
-hash = "sha256"
+hash = "xxh128"
 ping = "https://hc-ping.com/your-uuid"
 workers = "auto"
 bwlimit = "50M"
@@ -103,6 +104,7 @@ Deno.test("the example config reads into jobs with every value checked and conve
     include: ["DCIM/**"],
     only: ["raw", "video"],
     priorities: [{ pattern: "*.CR3", priority: "high" }, { pattern: "*.MP4", priority: "low" }],
+    hash: "xxh128",
     ping: "https://hc-ping.com/your-uuid",
     workers: "auto",
     bwlimit: 50 * 2 ** 20,
@@ -335,10 +337,10 @@ Deno.test("a bad priority level, preset, hash, order or ping is refused with the
     ],
     [`${CARD}only = "movies"\n`, 4, "jobs.card.only", /expected one of raw, photos/],
     [
-      `${CARD}hash = "blake3"\n`,
+      `${CARD}hash = "md5"\n`,
       4,
       "jobs.card.hash",
-      /only "sha256" is supported yet, got "blake3"/,
+      /expected one of sha256, xxh128, blake3, got "md5"$/,
     ],
     [
       `${CARD}order = "random"\n`,
@@ -509,7 +511,7 @@ Deno.test("a config written with every key set reads back as the same job", () =
       }, plain),
       { selector: (rule) => rule.pattern, maxLength: 3 },
     ),
-    hash: fc.constant("sha256" as const),
+    hash: fc.constantFrom(...HASH_ALGORITHMS),
     ping: fc.webUrl(),
     workers,
     bwlimit: rate,

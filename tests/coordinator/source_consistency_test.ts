@@ -1,10 +1,11 @@
 /** SourceConsistency: destinations that read different bytes for one file flag it once. */
 import { assert } from "../deps.ts";
 import { SourceConsistency } from "../../src/coordinator/source_consistency.ts";
+import type { ContentHash } from "../../src/verify/hashers.ts";
 
-const A = "a".repeat(64);
-const B = "b".repeat(64);
-const C = "c".repeat(64);
+const A: ContentHash = { hash: "sha256", digest: "a".repeat(64) };
+const B: ContentHash = { hash: "sha256", digest: "b".repeat(64) };
+const C: ContentHash = { hash: "sha256", digest: "c".repeat(64) };
 
 Deno.test("destinations that read the same hash raise nothing", () => {
   const check = new SourceConsistency();
@@ -42,4 +43,15 @@ Deno.test("paths are independent: the same hash for two files is no conflict", (
   assert.equal(check.isInconsistent("b.jpg"), true);
   assert.equal(check.isInconsistent("never-seen.jpg"), false);
   assert.deepEqual([...check.conflicts], ["b.jpg"]);
+});
+
+Deno.test("digests of two algorithms never compare: a record of an earlier run is no conflict", () => {
+  const check = new SourceConsistency();
+  const xxh = (digest: string): ContentHash => ({ hash: "xxh128", digest });
+  assert.equal(check.record("a.jpg", A), false);
+  assert.equal(check.record("a.jpg", xxh("1".repeat(32))), false);
+  assert.equal(check.record("a.jpg", xxh("1".repeat(32))), false);
+  assert.equal(check.isInconsistent("a.jpg"), false);
+  assert.equal(check.record("a.jpg", xxh("2".repeat(32))), true);
+  assert.equal(check.isInconsistent("a.jpg"), true);
 });

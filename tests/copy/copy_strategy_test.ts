@@ -7,6 +7,7 @@ import { createHash, path } from "../../src/deps.ts";
 import { SourceChangedError } from "../../src/errors.ts";
 import type { SourceFile } from "../../src/coordinator/messages.ts";
 import { copyFile } from "../../src/copy/copy_strategy.ts";
+import { createHasher, HASH_ALGORITHMS, sha256Hasher } from "../../src/verify/hashers.ts";
 import { sh, testFolder, writeRandomFile } from "../helpers.ts";
 
 /** A fixed mtime in the past, with milliseconds, as a camera card holds it. */
@@ -43,18 +44,41 @@ for (const size of [0, 1, 64 * 1024, 3 * 1024 * 1024 + 17]) {
     const { sourcePath, file } = await makeSource(folder.path, "IMG_0001.CR3", size);
     const target = path.join(await destinationFolder(folder.path), "IMG_0001.CR3");
     // A small buffer, so that a multi-chunk file takes many reads.
-    const result = await copyFile(sourcePath, file, target, new Uint8Array(64 * 1024));
+    const result = await copyFile(
+      sourcePath,
+      file,
+      target,
+      new Uint8Array(64 * 1024),
+      sha256Hasher(),
+    );
 
     const source = await Deno.readFile(sourcePath);
     const cmp = await sh("cmp", [sourcePath, target]);
     assert.equal(cmp.code, 0, cmp.stdout + cmp.stderr);
     assert.equal(result.bytes, size);
-    assert.equal(result.sha256, createHash("sha256").update(source).digest("hex"));
+    assert.equal(result.digest, createHash("sha256").update(source).digest("hex"));
 
     const info = await Deno.stat(target);
     assert.equal(info.mtime?.getTime(), MTIME_MS);
     if (Deno.build.os !== "windows") assert.equal(info.mode! & 0o777, 0o640);
     assert.deepEqual(await tempFiles(path.dirname(target)), []);
+  });
+}
+
+for (const hash of HASH_ALGORITHMS) {
+  Deno.test(`a copy streamed through a reused ${hash} hasher has the digest of its bytes`, async () => {
+    await using folder = await testFolder();
+    const destination = await destinationFolder(folder.path);
+    const hasher = await createHasher(hash);
+    for (const size of [3 * 64 * 1024 + 5, 10]) {
+      const { sourcePath, file } = await makeSource(folder.path, `f${size}`, size);
+      hasher.init();
+      const target = path.join(destination, file.path);
+      const result = await copyFile(sourcePath, file, target, new Uint8Array(64 * 1024), hasher);
+      const whole = await createHasher(hash);
+      whole.update(await Deno.readFile(sourcePath));
+      assert.equal(result.digest, whole.digest(), `${size} bytes`);
+    }
   });
 }
 
@@ -64,7 +88,7 @@ Deno.test("the mode of the copy follows the source's, not the umask", async () =
   for (const mode of [0o600, 0o755, 0o444]) {
     const { sourcePath, file } = await makeSource(folder.path, `m${mode.toString(8)}`, 10, mode);
     const target = path.join(destination, file.path);
-    await copyFile(sourcePath, file, target, new Uint8Array(1024));
+    await copyFile(sourcePath, file, target, new Uint8Array(1024), sha256Hasher());
     if (Deno.build.os !== "windows") {
       assert.equal((await Deno.stat(target)).mode! & 0o777, mode, mode.toString(8));
     }
@@ -76,7 +100,7 @@ Deno.test("an existing target is replaced by the complete copy", async () => {
   const { sourcePath, file } = await makeSource(folder.path, "a.jpg", 200_000);
   const target = path.join(await destinationFolder(folder.path), "a.jpg");
   await Deno.writeTextFile(target, "an old, longer or shorter version");
-  await copyFile(sourcePath, file, target, new Uint8Array(4096));
+  await copyFile(sourcePath, file, target, new Uint8Array(4096), sha256Hasher());
   assert.deepEqual(await Deno.readFile(target), await Deno.readFile(sourcePath));
 });
 
@@ -88,7 +112,7 @@ Deno.test("a source whose mtime differs from the scan throws SourceChangedError 
   // The file was written again after the scan: same size, a newer mtime.
   await Deno.utime(sourcePath, new Date(), new Date(MTIME_MS + 2000));
   await assert.rejects(
-    copyFile(sourcePath, file, target, new Uint8Array(64 * 1024)),
+    copyFile(sourcePath, file, target, new Uint8Array(64 * 1024), sha256Hasher()),
     SourceChangedError,
   );
   assert.deepEqual(await Array.fromAsync(Deno.readDir(destination)), [], "no target, no temp");
@@ -101,7 +125,13 @@ Deno.test("a source whose size differs from the scan throws SourceChangedError a
   await Deno.writeFile(sourcePath, new Uint8Array(10), { append: true });
   await Deno.utime(sourcePath, new Date(), new Date(MTIME_MS));
   await assert.rejects(
-    copyFile(sourcePath, file, path.join(destination, "clip.mp4"), new Uint8Array(4096)),
+    copyFile(
+      sourcePath,
+      file,
+      path.join(destination, "clip.mp4"),
+      new Uint8Array(4096),
+      sha256Hasher(),
+    ),
     SourceChangedError,
   );
   assert.deepEqual(await Array.fromAsync(Deno.readDir(destination)), []);
@@ -117,6 +147,7 @@ Deno.test("a vanished source fails as a source change (never retried) and leaves
       file,
       path.join(destination, "gone.jpg"),
       new Uint8Array(16),
+      sha256Hasher(),
     ),
     SourceChangedError,
     "the source file vanished before it was copied",

@@ -13,6 +13,7 @@ function task(path: string, size = 1000, addedAt = 0): FileTask {
     priority: "normal",
     addedAt,
     attempts: 0,
+    hash: "sha256",
   };
 }
 

@@ -25,6 +25,7 @@ function task(
     priority: options.priority ?? "normal",
     addedAt: options.addedAt ?? 0,
     attempts: 0,
+    hash: "sha256",
   };
 }
 

@@ -59,6 +59,7 @@ function failingRun(): RunEvent[] {
       workers: 3,
       previous: 4,
       bytesPerSecond: 1e8,
+      filesPerSecond: 12,
       reason: "x",
     },
     { type: "warning", message: "skipped DCIM/fifo: not a regular file", path: "DCIM/fifo" },

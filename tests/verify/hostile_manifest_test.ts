@@ -26,8 +26,9 @@ function line(
     size,
     sha256,
   }).map((fields) => {
-    const entry: ManifestEntry = { ...fields, mtimeMs: 0, verifiedAt: null };
-    return formatManifest([entry]).split("\n")[1];
+    const { sha256: digest, ...rest } = fields;
+    const entry: ManifestEntry = { ...rest, hash: "sha256", digest, mtimeMs: 0, verifiedAt: null };
+    return formatManifest([entry], "sha256").split("\n")[1];
   });
 }
 
@@ -43,7 +44,9 @@ const hostile = fc.oneof(
 const manifestText = fc.tuple(
   fc.uniqueArray(ordinary, { maxLength: 4 }),
   fc.oneof({ weight: 3, arbitrary: fc.constant<string[]>([]) }, fc.tuple(hostile)),
-).map(([lines, bad]) => formatManifest([]) + [...lines, ...bad].map((l) => l + "\n").join(""));
+).map(([lines, bad]) =>
+  formatManifest([], "sha256") + [...lines, ...bad].map((l) => l + "\n").join("")
+);
 
 Deno.test("random manifests, hostile paths among them, are refused cleanly or checked inside the destination only", async () => {
   await using folder = await testFolder();

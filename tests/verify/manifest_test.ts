@@ -5,6 +5,7 @@
 import { assert, fc } from "../deps.ts";
 import { createHash, path } from "../../src/deps.ts";
 import {
+  formatEntry,
   formatManifest,
   type ManifestEntry,
   ManifestError,
@@ -12,7 +13,8 @@ import {
   readManifest,
   writeRecords,
 } from "../../src/verify/manifest.ts";
-import { parseSums } from "../../src/verify/sha256sums.ts";
+import { DIGEST_LENGTH, HASH_ALGORITHMS } from "../../src/verify/hashers.ts";
+import { parseSums, SUMS_FORMATS } from "../../src/verify/sums.ts";
 import { sh, testFolder } from "../helpers.ts";
 
 const HEADER = JSON.stringify({ format: "fanout-manifest", version: 1, hash: "sha256" });
@@ -23,10 +25,16 @@ function entry(rel: string, fields: Partial<ManifestEntry> = {}): ManifestEntry 
     path: rel,
     size: 1234,
     mtimeMs: 1_700_000_000_000,
-    sha256: SHA,
+    hash: "sha256",
+    digest: SHA,
     verifiedAt: "2024-05-01T10:00:00.000Z",
     ...fields,
   };
+}
+
+/** An entry as its manifest line holds it, to be spoiled field by field. */
+function fields(e: ManifestEntry): Record<string, unknown> {
+  return JSON.parse(formatEntry(e));
 }
 
 /** A segment any platform accepts: no "/", "\", ":" or NUL, and not "." or "..". */
@@ -38,16 +46,20 @@ const entryArbitrary = fc.record({
   size: fc.oneof(fc.integer({ min: 0, max: 1 << 20 }), fc.integer({ min: 0, max: 2 ** 53 - 1 })),
   // `+ 0` turns -0 into 0: JSON has no negative zero.
   mtimeMs: fc.double({ min: 0, max: 4e12, noNaN: true }).map((ms) => ms + 0),
-  sha256: fc.string({ unit: fc.constantFrom(..."0123456789abcdef"), minLength: 64, maxLength: 64 }),
+  hash: fc.constantFrom(...HASH_ALGORITHMS),
+  digest: fc.string({ unit: fc.constantFrom(..."0123456789abcdef"), minLength: 64, maxLength: 64 }),
   verifiedAt: fc.option(fc.date({ noInvalidDate: true }).map((d) => d.toISOString()), {
     nil: null,
   }),
-}, { noNullPrototype: true });
+}, { noNullPrototype: true }).map((e) => ({
+  ...e,
+  digest: e.digest.slice(0, DIGEST_LENGTH[e.hash]),
+}));
 
 Deno.test("formatManifest then parseManifest gives back every entry, sorted by path", () => {
   fc.assert(
     fc.property(fc.uniqueArray(entryArbitrary, { selector: (e) => e.path }), (entries) => {
-      const parsed = parseManifest(formatManifest(entries), "manifest.ndjson");
+      const parsed = parseManifest(formatManifest(entries, "xxh128"), "manifest.ndjson");
       const sorted = [...entries].sort((a, b) => a.path < b.path ? -1 : 1);
       assert.deepEqual([...parsed.keys()], sorted.map((e) => e.path));
       assert.deepEqual([...parsed.values()], sorted);
@@ -57,8 +69,12 @@ Deno.test("formatManifest then parseManifest gives back every entry, sorted by p
 
 Deno.test("formatManifest writes equal records as equal bytes, whatever the input order", () => {
   const entries = [entry("b.jpg"), entry("a/c.jpg"), entry("a.jpg", { verifiedAt: null })];
-  assert.equal(formatManifest(entries), formatManifest([...entries].reverse()));
-  assert.equal(formatManifest(entries).split("\n")[0], HEADER);
+  assert.equal(formatManifest(entries, "sha256"), formatManifest([...entries].reverse(), "sha256"));
+  assert.equal(formatManifest(entries, "sha256").split("\n")[0], HEADER);
+  assert.equal(
+    formatManifest(entries, "blake3").split("\n")[0],
+    JSON.stringify({ format: "fanout-manifest", version: 1, hash: "blake3" }),
+  );
 });
 
 /** Asserts that parsing `text` throws a ManifestError naming `line` of `file`. */
@@ -76,39 +92,46 @@ function assertRefused(text: string, line: number, why: string): void {
 }
 
 Deno.test("parseManifest refuses a bad entry line and names its line number", () => {
-  const good = JSON.stringify(entry("DCIM/IMG_0001.JPG"));
+  const good = formatEntry(entry("DCIM/IMG_0001.JPG"));
+  const spoiled = (changes: Record<string, unknown>) =>
+    JSON.stringify({ ...fields(entry("a.jpg")), ...changes });
   const bad: [string, string][] = [
     ["invalid JSON", `{"path": "a.jpg", "size": 1`],
     ["not an object", `["a.jpg", 1]`],
-    ["a path with ..", JSON.stringify(entry("DCIM/../../etc/passwd"))],
-    ["a path that is only ..", JSON.stringify(entry(".."))],
-    ["an absolute path", JSON.stringify(entry("/etc/passwd"))],
-    ["an empty segment", JSON.stringify(entry("DCIM//IMG.JPG"))],
-    ["a trailing slash", JSON.stringify(entry("DCIM/"))],
-    ["an empty path", JSON.stringify(entry(""))],
-    ["a NUL", JSON.stringify(entry("IMG\u0000.JPG"))],
-    ["a path that is not a string", JSON.stringify({ ...entry("x"), path: 7 })],
-    ["uppercase sha256", JSON.stringify(entry("a.jpg", { sha256: SHA.toUpperCase() }))],
-    ["short sha256", JSON.stringify(entry("a.jpg", { sha256: SHA.slice(1) }))],
-    ["non-hex sha256", JSON.stringify(entry("a.jpg", { sha256: "g".repeat(64) }))],
-    ["a negative size", JSON.stringify(entry("a.jpg", { size: -1 }))],
-    ["a fractional size", JSON.stringify(entry("a.jpg", { size: 1.5 }))],
-    ["a size as text", JSON.stringify({ ...entry("a.jpg"), size: "12" })],
-    ["a missing mtime", JSON.stringify({ ...entry("a.jpg"), mtimeMs: undefined })],
-    ["a verifiedAt that is a number", JSON.stringify({ ...entry("a.jpg"), verifiedAt: 5 })],
+    ["a path with ..", formatEntry(entry("DCIM/../../etc/passwd"))],
+    ["a path that is only ..", formatEntry(entry(".."))],
+    ["an absolute path", formatEntry(entry("/etc/passwd"))],
+    ["an empty segment", formatEntry(entry("DCIM//IMG.JPG"))],
+    ["a trailing slash", formatEntry(entry("DCIM/"))],
+    ["an empty path", formatEntry(entry(""))],
+    ["a NUL", formatEntry(entry("IMG\u0000.JPG"))],
+    ["a path that is not a string", JSON.stringify({ ...fields(entry("x")), path: 7 })],
+    ["uppercase sha256", spoiled({ sha256: SHA.toUpperCase() })],
+    ["short sha256", spoiled({ sha256: SHA.slice(1) })],
+    ["non-hex sha256", spoiled({ sha256: "g".repeat(64) })],
+    ["an xxh128 of 64 digits", spoiled({ sha256: undefined, xxh128: SHA })],
+    ["a short blake3", spoiled({ sha256: undefined, blake3: SHA.slice(32) })],
+    ["two hashes", spoiled({ blake3: SHA })],
+    ["no hash", spoiled({ sha256: undefined })],
+    ["a hash that is not text", spoiled({ sha256: 7 })],
+    ["a negative size", formatEntry(entry("a.jpg", { size: -1 }))],
+    ["a fractional size", formatEntry(entry("a.jpg", { size: 1.5 }))],
+    ["a size as text", JSON.stringify({ ...fields(entry("a.jpg")), size: "12" })],
+    ["a missing mtime", JSON.stringify({ ...fields(entry("a.jpg")), mtimeMs: undefined })],
+    ["a verifiedAt that is a number", JSON.stringify({ ...fields(entry("a.jpg")), verifiedAt: 5 })],
     ["a duplicate path", good],
   ];
   for (const [why, line] of bad) {
-    assertRefused(`${HEADER}\n${good}\n${line}\n${JSON.stringify(entry("z.jpg"))}\n`, 3, why);
+    assertRefused(`${HEADER}\n${good}\n${line}\n${formatEntry(entry("z.jpg"))}\n`, 3, why);
   }
 });
 
 Deno.test("parseManifest refuses a wrong or missing header on line 1", () => {
-  const body = `${JSON.stringify(entry("a.jpg"))}\n`;
+  const body = `${formatEntry(entry("a.jpg"))}\n`;
   const headers = [
     JSON.stringify({ format: "fanout-manifest", version: 2, hash: "sha256" }),
     JSON.stringify({ format: "something-else", version: 1 }),
-    JSON.stringify(entry("a.jpg")),
+    formatEntry(entry("a.jpg")),
     "fanout manifest v1",
     "",
   ];
@@ -135,8 +158,8 @@ async function makeFiles(root: string): Promise<ManifestEntry[]> {
     await Deno.mkdir(path.dirname(file), { recursive: true });
     const data = new TextEncoder().encode(text);
     await Deno.writeFile(file, data);
-    const sha256 = createHash("sha256").update(data).digest("hex");
-    entries.push(entry(rel, { size: data.length, sha256 }));
+    const digest = createHash("sha256").update(data).digest("hex");
+    entries.push(entry(rel, { size: data.length, digest }));
   }
   return entries;
 }
@@ -150,7 +173,10 @@ Deno.test("writeRecords writes .fanout/manifest.ndjson and a SHA256SUMS that sha
   const sorted = [...entries].sort((a, b) => a.path < b.path ? -1 : 1);
   assert.deepEqual([...manifest.values()], sorted);
   const sums = await Deno.readTextFile(path.join(folder.path, ".fanout", "SHA256SUMS"));
-  assert.deepEqual(parseSums(sums), sorted.map(({ sha256, path }) => ({ sha256, path })));
+  assert.deepEqual(
+    parseSums(sums, SUMS_FORMATS.sha256),
+    sorted.map(({ digest, path }) => ({ digest, path })),
+  );
 
   const judge = await sh("sha256sum", ["--strict", "-c", ".fanout/SHA256SUMS"], {
     cwd: folder.path,
