@@ -2,7 +2,7 @@
  * fanout against cp, rsync, rclone and sha256sum on the same data, in one run; also the
  * entry of the other suites (`--suite independence`: bench/independence.ts).
  *
- * `deno task bench [--set camera|small|large] [--scale F] [--runs N] [--destinations 1,3]
+ * `deno task bench [--set camera|small|large|many] [--scale F] [--runs N] [--destinations 1,3]
  * [--only id,...] [--dir DIR]`
  * `deno task bench --suite independence [--scale F] [--runs N] [--slow-fraction F]
  * [--slow-on same-disk|separate|both] [--slow-dir DIR] [--dir DIR]`
@@ -63,8 +63,9 @@ Options:
                           slow one (--limit), against a sequential per-file copy
   --set <name>            data set (default camera): camera = XMP 2–8 KiB, JPEG 1–4 MiB,
                           RAW 20–30 MiB and video 100–200 MiB files, about 1 GiB;
-                          small = 5,000 files of 4–64 KiB; large = one 1 GiB file
-                          (contenders only; independence always uses camera)
+                          small = 5,000 files of 4–64 KiB; large = one 1 GiB file;
+                          many = 100,000 files of 0–4 KiB (contenders only;
+                          independence always uses camera)
   --scale <factor>        multiply the number of files of each kind (default 1)
   --runs <n>              runs of each contender or case, round-robin (default 3)
   --destinations <list>   destination counts to measure (default 1,3; contenders only)

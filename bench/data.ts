@@ -7,6 +7,8 @@
  *   of files of each kind (at least one of each), never their sizes.
  * - `small`: 5,000 files of 4–64 KiB at scale 1, 100 per folder (`--scale 4`: 20,000).
  * - `large`: one file of 1 GiB (a long video); `--scale` adds more of them.
+ * - `many`: 100,000 files of 0–4 KiB at scale 1, 100 per folder: memory and per-file cost
+ *   (`--scale 0.1` gives 10,000, to see how time grows with the count).
  *
  * Sizes and names come from a seeded generator, so a recipe always gives the same layout;
  * content is random (incompressible), written in chunks of at most 1 MiB.
@@ -14,8 +16,8 @@
 import { path } from "../src/deps.ts";
 import { writeRandomFile } from "../tests/helpers.ts";
 
-export type SetName = "camera" | "small" | "large";
-export const SET_NAMES: readonly SetName[] = ["camera", "small", "large"];
+export type SetName = "camera" | "small" | "large" | "many";
+export const SET_NAMES: readonly SetName[] = ["camera", "small", "large", "many"];
 
 /** One file of a recipe: its path relative to the source, "/"-separated, and its size. */
 export interface FileSpec {
@@ -62,6 +64,15 @@ const KINDS: Record<SetName, Kind[]> = {
   ],
   large: [
     { count: 1, min: 1024 * MiB, max: 1024 * MiB, path: (n) => `CLIP/A${number4(n)}.MOV` },
+  ],
+  many: [
+    {
+      count: 100_000,
+      min: 0,
+      max: 4 * KiB,
+      path: (n) =>
+        `m${String(Math.floor((n - 1) / 100)).padStart(4, "0")}/f${String(n).padStart(6, "0")}.bin`,
+    },
   ],
   small: [
     {
