@@ -12,9 +12,21 @@ import { RECORDS_FOLDER } from "./scan.ts";
 
 export const LOGS_FOLDER = "logs";
 
-/** One NDJSON file written in the background. */
+/** Bytes of lines gathered before a write is started without waiting for the timer. */
+const BATCH_BYTES = 64 * 1024;
+/** Longest a line waits before it is written. */
+const BATCH_DELAY_MS = 200;
+
+/**
+ * One NDJSON file written in the background. Lines are gathered and written in batches, one
+ * write in flight at a time: a run of 100,000 files makes a few hundred writes, not one per
+ * event, and lines waiting for the disk are held as one batch, not as a chain of promises.
+ */
 export class NdjsonLog {
-  #chain: Promise<void> = Promise.resolve();
+  #pending: string[] = [];
+  #pendingBytes = 0;
+  #timer: ReturnType<typeof setTimeout> | undefined;
+  #writing: Promise<void> | null = null;
   #failed = false;
   #encoder = new TextEncoder();
 
@@ -32,23 +44,42 @@ export class NdjsonLog {
 
   write(event: RunEvent): void {
     if (this.#failed) return;
-    const bytes = this.#encoder.encode(JSON.stringify(event) + "\n");
-    this.#chain = this.#chain.then(async () => {
-      if (this.#failed) return;
+    const line = JSON.stringify(event) + "\n";
+    this.#pending.push(line);
+    this.#pendingBytes += line.length;
+    if (this.#pendingBytes >= BATCH_BYTES) this.#flush();
+    else this.#timer ??= setTimeout(() => this.#flush(), BATCH_DELAY_MS);
+  }
+
+  /** Starts writing what is pending unless a write is in flight (it then continues). */
+  #flush(): void {
+    clearTimeout(this.#timer);
+    this.#timer = undefined;
+    if (this.#writing || this.#pending.length === 0) return;
+    this.#writing = this.#drain().finally(() => this.#writing = null);
+  }
+
+  async #drain(): Promise<void> {
+    while (this.#pending.length > 0 && !this.#failed) {
+      const bytes = this.#encoder.encode(this.#pending.join(""));
+      this.#pending = [];
+      this.#pendingBytes = 0;
       try {
         for (let written = 0; written < bytes.length;) {
           written += await this.file.write(bytes.subarray(written));
         }
       } catch (error) {
         this.#failed = true;
+        this.#pending = [];
         this.onError(`cannot write the log ${this.path}: ${(error as Error).message}`);
       }
-    });
+    }
   }
 
   /** Waits for every line, then closes the file. */
   async close(): Promise<void> {
-    await this.#chain;
+    this.#flush();
+    await this.#writing;
     this.file.close();
   }
 }
