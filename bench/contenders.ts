@@ -102,6 +102,20 @@ export const CONTENDERS: readonly Contender[] = [
     tools: [],
     steps: (p) => fanout(p, ["--no-verify"]),
   },
+  {
+    id: "fanout-xxh128",
+    label: "`fanout backup --hash xxh128`",
+    verified: true,
+    tools: [],
+    steps: (p) => fanout(p, ["--hash", "xxh128"]),
+  },
+  {
+    id: "fanout-blake3",
+    label: "`fanout backup --hash blake3`",
+    verified: true,
+    tools: [],
+    steps: (p) => fanout(p, ["--hash", "blake3"]),
+  },
 ];
 
 /** What fanout's `--json` summary says about each destination. */

@@ -318,6 +318,9 @@ export class BackupCoordinator {
           case "file":
             this.#onFile(tally, message.result, consistency);
             break;
+          case "files":
+            for (const result of message.results) this.#onFile(tally, result, consistency);
+            break;
           case "stats":
             this.#progress.update(index, message.stats);
             this.#emit({ type: "progress", ...this.#progress.progress(index)! });

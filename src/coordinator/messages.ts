@@ -134,6 +134,8 @@ export type FromWorker =
   | { type: "file"; result: FileResult }
   | { type: "warning"; message: string; path?: string }
   | ({ type: "workers" } & WorkersChange)
+  /** File results in the order they were done; the worker sends its `file` messages so. */
+  | { type: "files"; results: FileResult[] }
   | { type: "stats"; stats: DestinationStats }
   /** Something other than a file failed (a folder could not be created): the run fails. */
   | { type: "error"; message: string; path?: string }

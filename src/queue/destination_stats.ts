@@ -2,18 +2,28 @@
  * One destination's running stats for the progress display: every message the worker posts
  * passes through `post` here and updates them, the copy loop adds bytes, and a timer sends
  * the stats to the coordinator at most 4 times a second, only when they changed.
+ *
+ * File results go to the coordinator in batches (`files`), at most FILE_BATCH at a time and
+ * at least every STATS_INTERVAL_MS: one message per file costs the main thread a task each,
+ * and a burst of 100,000 of them (the copies of a --no-verify run, told at its end) would
+ * queue 100,000 messages at once. Any other message sends the batch first, so the order of
+ * everything the worker says is kept.
  */
-import type { DestinationStats, FromWorker } from "../coordinator/messages.ts";
+import type { DestinationStats, FileResult, FromWorker } from "../coordinator/messages.ts";
 
 type Post = (message: FromWorker) => void;
 
 /** The most often stats go to the coordinator. */
 export const STATS_INTERVAL_MS = 250;
 
+/** The most file results in one `files` message. */
+export const FILE_BATCH = 512;
+
 export class StatsReporter implements Disposable {
   #stats: DestinationStats;
   #changed = true;
   #timer: ReturnType<typeof setInterval>;
+  #files: FileResult[] = [];
 
   constructor(
     filesTotal: number,
@@ -45,7 +55,10 @@ export class StatsReporter implements Disposable {
       case "file":
         stats.filesDone++;
         if (message.result.status === "failed") stats.failures++;
-        break;
+        this.#changed = true;
+        this.#files.push(message.result);
+        if (this.#files.length >= FILE_BATCH) this.#sendFiles();
+        return;
       case "workers":
         stats.workers = message.workers;
         break;
@@ -54,10 +67,17 @@ export class StatsReporter implements Disposable {
         break;
     }
     this.#changed = true;
+    this.#sendFiles();
     // The final stats go out before the destination says it is done.
     if (message.type === "done" || message.type === "failed") this.flush();
     this.send(message);
   };
+
+  #sendFiles(): void {
+    if (this.#files.length === 0) return;
+    this.send({ type: "files", results: this.#files });
+    this.#files = [];
+  }
 
   /** The work ahead: bytes to copy, and to read back again when verifying. */
   planned(bytes: number): void {
@@ -76,8 +96,9 @@ export class StatsReporter implements Disposable {
     this.#changed = true;
   }
 
-  /** Sends the stats now if they changed. */
+  /** Sends the file results waiting, then the stats if they changed. */
   flush(): void {
+    this.#sendFiles();
     if (!this.#changed) return;
     this.#changed = false;
     this.send({

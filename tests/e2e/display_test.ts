@@ -192,7 +192,8 @@ Deno.test("Ctrl-C during the live display gives the cursor back and exits 130", 
     "--preserve-status",
     "-s",
     "INT",
-    "1.5",
+    // Long enough for Deno to start and draw on a loaded machine; the run needs 16 s.
+    "3",
     Deno.execPath(),
     ...fanoutArgs(["backup", "--bwlimit", "1M", source, path.join(folder.path, "nas")]),
   ].map(quote).join(" ");
