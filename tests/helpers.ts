@@ -199,3 +199,16 @@ export async function tempFiles(root: string): Promise<string[]> {
   }
   return found;
 }
+
+/** Flips one byte of `file` at `offset` in place, keeping its size and times: silent damage. */
+export async function flipOneByte(file: string, offset: number): Promise<void> {
+  const before = await Deno.lstat(file);
+  using handle = await Deno.open(file, { read: true, write: true });
+  const byte = new Uint8Array(1);
+  await handle.seek(offset, Deno.SeekMode.Start);
+  await handle.read(byte);
+  byte[0] ^= 0xff;
+  await handle.seek(offset, Deno.SeekMode.Start);
+  await handle.write(byte);
+  await handle.utime(before.atime!, before.mtime!);
+}

@@ -13,6 +13,7 @@ import { HASH_ALGORITHMS } from "../verify/hashers.ts";
 import {
   type DestinationLimit,
   destinationRates,
+  logOptions,
   openRunLog,
   type OutputOptions,
   outputOptions,
@@ -95,7 +96,7 @@ const collect = (value: string, values: string[]) => [...values, value];
 
 /** Builds the command; `setExitCode` receives the run's exit code. */
 export function backupCommand(setExitCode: (code: number) => void) {
-  return outputOptions(new Command("backup"))
+  return logOptions(outputOptions(new Command("backup")))
     .summary("copy a folder to several destinations at once, verified")
     .description(
       "Copy a source folder to one or more destinations at once, each at its own speed, and prove every copy by reading it back.",
@@ -160,13 +161,6 @@ export function backupCommand(setExitCode: (code: number) => void) {
     )
     .addOption(onlyOption())
     .option("--ping <url>", "tell a cron monitor: GET URL/start, then URL or URL/fail")
-    .option("--log <file>", "append the run's events (NDJSON, without progress) to FILE")
-    .option(
-      "--keep-logs <n>",
-      "run logs to keep in each destination's .fanout/logs (0: write none)",
-      wholeNumber(0, 100_000),
-      50,
-    )
     .action(async (source, destinations, options) => {
       const settings: BackupSettings = {
         source,

@@ -181,3 +181,17 @@ export function rendererFor(options: OutputOptions): Renderer {
   beforeExit(renderer.close);
   return renderer;
 }
+
+/** Adds the log options of the commands that back up: --log and --keep-logs. */
+export function logOptions<Args extends unknown[], Opts extends OptionValues>(
+  command: Command<Args, Opts>,
+) {
+  return command
+    .option("--log <file>", "append the run's events (NDJSON, without progress) to FILE")
+    .option(
+      "--keep-logs <n>",
+      "run logs to keep in each destination's .fanout/logs (0: write none)",
+      wholeNumber(0, 100_000),
+      50,
+    );
+}

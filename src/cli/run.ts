@@ -5,7 +5,7 @@ import { defaultConfigPath, findJob, type Job, loadConfig } from "../config/jobs
 import { UsageError } from "../errors.ts";
 import { envVar } from "../permissions.ts";
 import { DEFAULT_RETRIES, RETRY_PAUSE_MS, runBackup } from "./backup.ts";
-import { outputOptions, wholeNumber } from "./options.ts";
+import { logOptions, outputOptions } from "./options.ts";
 
 /** The home folder, for "~" in config files; undefined without --allow-env. */
 export function homeFolder(): string | undefined {
@@ -50,20 +50,13 @@ export function jobSettings(job: Job, keepLogs: number): BackupSettings {
 
 /** Builds the command; `setExitCode` receives the run's exit code. */
 export function runCommand(setExitCode: (code: number) => void) {
-  return outputOptions(new Command("run"))
+  return logOptions(outputOptions(new Command("run")))
     .summary("run a named job from the config file")
     .description(
       "Run a named job of the config file (fanout.toml): its source, destinations and options, as `fanout backup` would.",
     )
     .argument("<job>", "name of a job in the config file")
     .option("--config <file>", "the config file (default: the platform's, see README)")
-    .option("--log <file>", "append the run's events (NDJSON, without progress) to FILE")
-    .option(
-      "--keep-logs <n>",
-      "run logs to keep in each destination's .fanout/logs (0: write none)",
-      wholeNumber(0, 100_000),
-      50,
-    )
     .action(async (name, options) => {
       const config = await loadConfig(configFile(options.config), homeFolder());
       const job = findJob(config, name);

@@ -6,7 +6,15 @@
  */
 import { assert } from "../deps.ts";
 import { path } from "../../src/deps.ts";
-import { events, makeCardTree, runFanout, sh, testFolder, writeRandomFile } from "../helpers.ts";
+import {
+  events,
+  flipOneByte,
+  makeCardTree,
+  runFanout,
+  sh,
+  testFolder,
+  writeRandomFile,
+} from "../helpers.ts";
 
 /** Names the tools escape, or (a newline) that xxhsum cannot list at all. */
 const ODD_NAMES = ["back\\slash.bin", "line\nbreak.bin", "carriage\rreturn.bin"];
@@ -35,18 +43,6 @@ async function judge(destination: string, hash: Hash): Promise<number> {
   const run = await sh(check[0], [...check.slice(1), `.fanout/${sums}`], { cwd: destination });
   assert.equal(run.code, 0, `${check[0]} in ${destination}:\n${run.stdout}${run.stderr}`);
   return run.stdout.match(/: OK$/gm)?.length ?? 0;
-}
-
-async function flipOneByte(file: string, offset: number): Promise<void> {
-  const before = await Deno.lstat(file);
-  using handle = await Deno.open(file, { read: true, write: true });
-  const byte = new Uint8Array(1);
-  await handle.seek(offset, Deno.SeekMode.Start);
-  await handle.read(byte);
-  byte[0] ^= 0xff;
-  await handle.seek(offset, Deno.SeekMode.Start);
-  await handle.write(byte);
-  await handle.utime(before.atime!, before.mtime!);
 }
 
 /** The manifest's lines as objects, header first. */

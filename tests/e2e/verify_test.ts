@@ -5,19 +5,7 @@
  */
 import { assert } from "../deps.ts";
 import { path } from "../../src/deps.ts";
-import { events, makeCardTree, runFanout, sh, testFolder } from "../helpers.ts";
-
-async function flipOneByte(file: string, offset: number): Promise<void> {
-  const before = await Deno.lstat(file);
-  using handle = await Deno.open(file, { read: true, write: true });
-  const byte = new Uint8Array(1);
-  await handle.seek(offset, Deno.SeekMode.Start);
-  await handle.read(byte);
-  byte[0] ^= 0xff;
-  await handle.seek(offset, Deno.SeekMode.Start);
-  await handle.write(byte);
-  await handle.utime(before.atime!, before.mtime!);
-}
+import { events, flipOneByte, makeCardTree, runFanout, sh, testFolder } from "../helpers.ts";
 
 Deno.test("verify names a flipped byte in one destination and passes the others", async () => {
   await using folder = await testFolder();
