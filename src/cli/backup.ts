@@ -6,7 +6,6 @@ import { isLogged } from "../coordinator/run_log.ts";
 import { onStopRequest } from "./signals.ts";
 import type { PriorityRule } from "../coordinator/messages.ts";
 import { type MediaPreset, PRESET_NAMES } from "../coordinator/filter.ts";
-import { FanoutError } from "../errors.ts";
 import { parsePingUrl, Pinger } from "./ping.ts";
 import { ORDERS, PRIORITIES } from "../queue/file_task.ts";
 import { HASH_ALGORITHMS } from "../verify/hashers.ts";
@@ -42,8 +41,8 @@ export interface RunExtras {
 
 /**
  * Runs one backup with `settings` and returns its exit code; `fanout backup` and
- * `fanout run JOB` both end here. A run refused by a FanoutError (a missing source, a
- * lock) still sends the failure ping before the error goes up to be printed.
+ * `fanout run JOB` both end here. A run that throws (refused for a missing source or a
+ * lock, or an internal error) still sends the failure ping before the error goes up.
  */
 export async function runBackup(settings: BackupSettings, extras: RunExtras): Promise<number> {
   const pingUrl = extras.ping === null ? null : parsePingUrl(extras.ping);
@@ -64,7 +63,7 @@ export async function runBackup(settings: BackupSettings, extras: RunExtras): Pr
     await pinger?.end(exitCode === 0);
     return exitCode;
   } catch (error) {
-    if (error instanceof FanoutError) await pinger?.end(false);
+    await pinger?.end(false);
     throw error;
   } finally {
     renderer.close();
