@@ -20,7 +20,7 @@ import { path } from "../src/deps.ts";
 import { fsyncFolder } from "../src/copy/durable.ts";
 import { RateLimiter } from "../src/queue/rate_limiter.ts";
 import { openCacheDropper } from "../src/verify/cache_drop.ts";
-import { CHUNK_SIZE, hashFile, sha256Hasher } from "../src/verify/hashers.ts";
+import { CHUNK_SIZE, digestFile, sha256Hasher } from "../src/verify/hashers.ts";
 
 /** One destination of the run and what it holds so far. */
 interface Destination {
@@ -85,8 +85,8 @@ async function verify(destination: Destination, buffer: Uint8Array): Promise<str
   for (const [rel, expected] of destination.copies) {
     const target = path.join(destination.root, rel);
     if (!dropper.drop(target)) readBack = "cache";
-    const { sha256 } = await hashFile(target, buffer, pace);
-    if (sha256 !== expected) throw new Error(`${target}: the copy read back does not match`);
+    const { digest } = await digestFile(target, buffer, sha256Hasher(), pace);
+    if (digest !== expected) throw new Error(`${target}: the copy read back does not match`);
   }
   return readBack;
 }

@@ -4,7 +4,7 @@
  */
 import { Argument, Command, CommanderError } from "../deps.ts";
 import { ExitCode, FanoutError } from "../errors.ts";
-import { writeStderr } from "../ui/output.ts";
+import { writeStderr, writeStdout } from "../ui/output.ts";
 import { VERSION } from "../version.ts";
 import { backupCommand } from "./backup.ts";
 import { completionScript, SHELLS } from "./completions.ts";
@@ -12,7 +12,6 @@ import { runCommand } from "./run.ts";
 import { scheduleCommand } from "./schedule.ts";
 import { exitOnSignals } from "./signals.ts";
 import { verifyCommand } from "./verify.ts";
-import { writeStdout } from "../ui/output.ts";
 
 const EXIT_CODES = `
 Exit codes:

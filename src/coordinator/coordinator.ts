@@ -315,9 +315,6 @@ export class BackupCoordinator {
             this.#emit({ type, phase, state, destination, ...amount });
             break;
           }
-          case "file":
-            this.#onFile(tally, message.result, consistency);
-            break;
           case "files":
             for (const result of message.results) this.#onFile(tally, result, consistency);
             break;

@@ -131,10 +131,11 @@ export type ToWorker =
 export type FromWorker =
   /** At the end of manifest, `files` and `bytes` say what is to be copied. */
   | { type: "phase"; phase: Phase; state: "start" | "end"; files?: number; bytes?: number }
+  /** Posted by the run; its StatsReporter sends them on to the coordinator as `files`. */
   | { type: "file"; result: FileResult }
   | { type: "warning"; message: string; path?: string }
   | ({ type: "workers" } & WorkersChange)
-  /** File results in the order they were done; the worker sends its `file` messages so. */
+  /** File results in the order they were done: the `file` messages, batched. */
   | { type: "files"; results: FileResult[] }
   | { type: "stats"; stats: DestinationStats }
   /** Something other than a file failed (a folder could not be created): the run fails. */

@@ -15,6 +15,11 @@ export const DIGEST_LENGTH: Readonly<Record<HashAlgorithm, number>> = {
   blake3: 64,
 };
 
+/** A whole digest of each algorithm in lowercase hex, as records hold them. */
+export const DIGEST_PATTERN = Object.fromEntries(
+  HASH_ALGORITHMS.map((hash) => [hash, new RegExp(`^[0-9a-f]{${DIGEST_LENGTH[hash]}}$`)]),
+) as Readonly<Record<HashAlgorithm, RegExp>>;
+
 /** A digest and the algorithm that made it: digests of two algorithms never compare. */
 export interface ContentHash {
   hash: HashAlgorithm;
@@ -141,19 +146,4 @@ export async function digestFile(
     await pace?.(n);
   }
   return { digest: hasher.digest(), bytes };
-}
-
-/**
- * SHA-256 of a file, streamed through `buffer` (the benchmarks' reference copy uses it).
- *
- * @example
- * const { sha256, bytes } = await hashFile("/dest/a.jpg", new Uint8Array(CHUNK_SIZE));
- */
-export async function hashFile(
-  file: string,
-  buffer: Uint8Array,
-  pace?: (bytes: number) => Promise<void>,
-): Promise<{ sha256: string; bytes: number }> {
-  const { digest, bytes } = await digestFile(file, buffer, sha256Hasher(), pace);
-  return { sha256: digest, bytes };
 }

@@ -15,6 +15,7 @@ import { unsafeRelativePath } from "../relative_path.ts";
 import {
   type ContentHash,
   DIGEST_LENGTH,
+  DIGEST_PATTERN,
   digestField,
   HASH_ALGORITHMS,
   type HashAlgorithm,
@@ -159,7 +160,7 @@ function checkEntry(value: Record<string, unknown>, file: string, line: number):
   const hash = hashes[0];
   const digest = value[hash];
   const length = DIGEST_LENGTH[hash];
-  if (typeof digest !== "string" || !new RegExp(`^[0-9a-f]{${length}}$`).test(digest)) {
+  if (typeof digest !== "string" || !DIGEST_PATTERN[hash].test(digest)) {
     throw fail(`"${hash}" must be ${length} lowercase hex digits`);
   }
   if (verifiedAt !== null && typeof verifiedAt !== "string") {
@@ -231,8 +232,9 @@ export async function writeRecords(
     else await writeIfChanged(path.join(folder, format.name), text);
   }
   const file = manifestPath(destination);
-  const header = hash ?? headerHash(await Deno.readTextFile(file).catch(() => ""));
-  await writeIfChanged(file, formatManifest(sorted, header));
+  const existing = await readIfPresent(file);
+  const header = hash ?? headerHash(existing ?? "");
+  await writeIfChanged(file, formatManifest(sorted, header), existing);
   // The manifest now holds everything the journal said.
   try {
     await Deno.remove(journalPath(destination));
@@ -261,9 +263,17 @@ async function removeIfPresent(file: string): Promise<void> {
   }
 }
 
-async function writeIfChanged(file: string, text: string): Promise<void> {
-  const existing = await Deno.readTextFile(file).catch(() => null);
-  if (existing === text) return;
+function readIfPresent(file: string): Promise<string | null> {
+  return Deno.readTextFile(file).catch(() => null);
+}
+
+/** Writes `text` unless the file holds it already (`existing`: its text, when read before). */
+async function writeIfChanged(
+  file: string,
+  text: string,
+  existing?: string | null,
+): Promise<void> {
+  if ((existing === undefined ? await readIfPresent(file) : existing) === text) return;
   await writeFileDurably(file, new TextEncoder().encode(text));
 }
 

@@ -6,7 +6,14 @@
  */
 import { assert } from "../deps.ts";
 import { path } from "../../src/deps.ts";
-import { events, runFanout, sh, testFolder, writeRandomFile } from "../helpers.ts";
+import {
+  events,
+  FANOUT_PERMISSIONS,
+  runFanout,
+  sh,
+  testFolder,
+  writeRandomFile,
+} from "../helpers.ts";
 
 /** A small card: raw files, JPEGs, sidecars, a video, and a trash folder cameras leave. */
 async function mixedCard(root: string): Promise<void> {
@@ -256,7 +263,7 @@ Deno.test("--ping sends start then success for a good run, and start then fail f
   await mixedCard(source);
   const { server, paths, url } = pingServer();
   const net = `--allow-net=127.0.0.1:${server.addr.port}`;
-  const permissions = ["--allow-read", "--allow-write", "--allow-ffi", "--allow-sys", net];
+  const permissions = [...FANOUT_PERMISSIONS, net];
   try {
     const good = await runFanout([
       "backup",
@@ -295,7 +302,7 @@ Deno.test("--ping sends start then success for a good run, and start then fail f
       `[jobs.card]\nsource = "card"\ndestinations = ["usb"]\nping = "${url}"\n`,
     );
     const job = await runFanout(["run", "card", "-q", "--config", config], {
-      permissions: [...permissions, "--allow-env"],
+      permissions,
     });
     assert.equal(job.code, 0, job.stderr);
     assert.deepEqual(paths, ["/ping/abc/start", "/ping/abc"]);
@@ -318,13 +325,7 @@ Deno.test("a ping that cannot be sent is a warning, never a failed backup", asyn
     source,
     path.join(folder.path, "a"),
   ], {
-    permissions: [
-      "--allow-read",
-      "--allow-write",
-      "--allow-ffi",
-      "--allow-sys",
-      "--allow-net=127.0.0.1:9",
-    ],
+    permissions: [...FANOUT_PERMISSIONS, "--allow-net=127.0.0.1:9"],
   });
   assert.equal(refused.code, 0, refused.stderr);
   const warnings = events(refused).filter((e) => e.type === "warning").map((e) => e.message);
