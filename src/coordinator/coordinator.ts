@@ -56,6 +56,9 @@ export interface BackupSettings {
 
 const SOURCE_CHANGED = "source changed during the run: destinations read different bytes";
 
+const GOOD_COPIED = 1;
+const GOOD_READ = 2;
+
 /** What the coordinator knows of one destination. */
 class DestinationTally {
   copied = 0;
@@ -71,13 +74,18 @@ class DestinationTally {
   errors = 0;
   /** The destination ended early because the run was stopped. */
   stopped = false;
-  /** Paths copied well this run, with their size, in case the source check fails them. */
-  good = new Map<string, { size: number; copied: boolean }>();
+  /**
+   * Files (and links) by index: GOOD_COPIED or GOOD_READ (copied by an earlier run, read
+   * back by this one) once reported good, in case the source check fails them; 0 otherwise.
+   */
+  good: Uint8Array;
   /** Paths failed by the source check after they were reported good. */
   revoked: string[] = [];
   failures: FailedFile[] = [];
 
-  constructor(readonly name: string, readonly root: string) {}
+  constructor(readonly name: string, readonly root: string, files: number) {
+    this.good = new Uint8Array(files);
+  }
 
   add(result: FileResult): void {
     if (result.status === "skipped") {
@@ -95,23 +103,23 @@ class DestinationTally {
       this.bytes += result.size;
     }
     if (result.status === "verified") this.verified++;
-    this.good.set(result.path, { size: result.size, copied: result.attempts > 0 });
+    this.good[result.index] = result.attempts > 0 ? GOOD_COPIED : GOOD_READ;
   }
 
-  /** Turns a file reported good into a failure; returns its size if it had been good. */
-  revoke(path: string, error: string, verified: boolean): number | undefined {
-    const good = this.good.get(path);
-    if (good === undefined) return undefined;
-    this.good.delete(path);
-    if (good.copied) {
+  /** Turns a file reported good into a failure; false if it had not been good. */
+  revoke(index: number, path: string, size: number, error: string, verified: boolean): boolean {
+    const good = this.good[index];
+    if (good === 0) return false;
+    this.good[index] = 0;
+    if (good === GOOD_COPIED) {
       this.copied--;
-      this.bytes -= good.size;
+      this.bytes -= size;
     }
     if (verified) this.verified--;
     this.failed++;
     this.failures.push({ destination: this.name, path, error });
     this.revoked.push(path);
-    return good.size;
+    return true;
   }
 
   summary(): DestinationSummary {
@@ -138,6 +146,8 @@ class DestinationTally {
 
 export class BackupCoordinator {
   #tallies: DestinationTally[] = [];
+  /** The run's files, for the path and size of a file known by its index. */
+  #tree: SourceTree | null = null;
   #progress = new ProgressAggregator([]);
   #logs: DestinationLogs | null = null;
   #workers: Worker[] = [];
@@ -220,14 +230,16 @@ export class BackupCoordinator {
       type: "phase",
       phase: "analyze",
       state: "end",
-      files: tree.files.length,
+      files: tree.files.paths.length,
       bytes: tree.bytes,
       ...(tree.excluded > 0 ? { excluded: tree.excluded } : {}),
     });
 
-    const consistency = new SourceConsistency();
+    this.#tree = tree;
+    const count = tree.files.paths.length + tree.links.length;
+    const consistency = new SourceConsistency(count);
     const tallies = layout.destinations.map((root, i) =>
-      new DestinationTally(settings.destinations[i], root)
+      new DestinationTally(settings.destinations[i], root, count)
     );
     this.#tallies = tallies;
     this.#progress = new ProgressAggregator(settings.destinations, this.now);
@@ -245,7 +257,7 @@ export class BackupCoordinator {
       type: "summary",
       command: "backup",
       source: settings.source,
-      files: tree.files.length,
+      files: tree.files.paths.length,
       bytes: tree.bytes,
       destinations,
       failures: tallies.flatMap((tally) => tally.failures),
@@ -362,15 +374,15 @@ export class BackupCoordinator {
 
   #onFile(tally: DestinationTally, result: FileResult, consistency: SourceConsistency): void {
     if (result.status !== "skipped" && result.content !== undefined) {
-      if (consistency.record(result.path, result.content)) this.#revokeEverywhere(result.path);
-      if (consistency.isInconsistent(result.path) && result.status !== "failed") {
+      if (consistency.record(result.index, result.content)) this.#revokeEverywhere(result.index);
+      if (consistency.isInconsistent(result.index) && result.status !== "failed") {
         result = { ...result, status: "failed", error: SOURCE_CHANGED };
         // This destination's records, written when it finishes, will list the file as good.
         tally.revoked.push(result.path);
       }
     }
     tally.add(result);
-    const { path, size, status, content, ...rest } = result;
+    const { index: _index, path, size, status, content, ...rest } = result;
     this.#emit({
       type: "file",
       destination: tally.name,
@@ -383,10 +395,13 @@ export class BackupCoordinator {
   }
 
   /** Fails a file in every destination that already reported it good. */
-  #revokeEverywhere(path: string): void {
+  #revokeEverywhere(index: number): void {
+    const { files, links } = this.#tree!;
+    const count = files.paths.length;
+    const path = index < count ? files.paths[index] : links[index - count].path;
+    const size = index < count ? files.sizes[index] : 0;
     for (const tally of this.#tallies) {
-      const size = tally.revoke(path, SOURCE_CHANGED, this.settings.verify);
-      if (size === undefined) continue;
+      if (!tally.revoke(index, path, size, SOURCE_CHANGED, this.settings.verify)) continue;
       this.#emit({
         type: "file",
         destination: tally.name,

@@ -1,4 +1,5 @@
 import type { TaskOrder, TaskPriority } from "../queue/file_task.ts";
+import type { FileTable } from "./file_table.ts";
 import type { ContentHash, HashAlgorithm } from "../verify/hashers.ts";
 
 /**
@@ -36,7 +37,7 @@ export interface DestinationJob {
   /** Absolute source root. */
   source: string;
   /** Every regular file of the source tree. */
-  files: SourceFile[];
+  files: FileTable;
   /** Every folder of the source tree, relative and "/"-separated, parents first. */
   folders: string[];
   /** Symlinks to copy as links (--links); empty otherwise. */
@@ -74,6 +75,11 @@ export type FileStatus = "verified" | "copied" | "skipped" | "failed";
 
 /** What happened to one file in one destination. */
 export interface FileResult {
+  /**
+   * The file's index in the job's table; for a link (--links), the table's length plus its
+   * index among the links.
+   */
+  index: number;
   path: string;
   size: number;
   status: FileStatus;

@@ -5,7 +5,7 @@
  * stopped before its read-back) is read back instead of copied again; everything else is
  * copied.
  */
-import type { SourceFile } from "./messages.ts";
+import type { FileTable } from "./file_table.ts";
 import type { ManifestEntry } from "../verify/manifest.ts";
 import { forEachConcurrently } from "../concurrency.ts";
 import { toNative } from "../relative_path.ts";
@@ -13,9 +13,13 @@ import { toNative } from "../relative_path.ts";
 export interface DestinationPlan {
   /** Unchanged files, with the record that vouches for each. */
   skip: ManifestEntry[];
-  /** Unchanged files whose copy was never read back, with their record: verify only. */
-  recheck: { file: SourceFile; record: ManifestEntry }[];
-  copy: SourceFile[];
+  /**
+   * Unchanged files whose copy was never read back (by index in the table), with their
+   * record: verify only.
+   */
+  recheck: { index: number; record: ManifestEntry }[];
+  /** Indices in the table of the files to copy. */
+  copy: number[];
   /** Bytes of the files already at the targets of `copy`, which the copies replace. */
   replacedBytes: number;
 }
@@ -24,36 +28,37 @@ export interface DestinationPlan {
 const STAT_CONCURRENCY = 64;
 
 /**
- * Decides what `destination` needs from `files`, given its `records`.
+ * Decides what `destination` needs from `files`, given its `records`. Only a decision per
+ * file is kept while the targets are looked at, never their whole file info.
  *
  * @example
  * const plan = await planDestination(tree.files, "/ssd/card", await readRecords("/ssd/card"), true);
  */
 export async function planDestination(
-  files: SourceFile[],
+  files: FileTable,
   destination: string,
   records: Map<string, ManifestEntry>,
   verify: boolean,
 ): Promise<DestinationPlan> {
-  const targets: (Deno.FileInfo | null)[] = new Array(files.length).fill(null);
-  await forEachConcurrently(files, STAT_CONCURRENCY, async (file, i) => {
-    targets[i] = await Deno.lstat(toNative(destination, file.path)).catch(() => null);
-  });
   const plan: DestinationPlan = { skip: [], recheck: [], copy: [], replacedBytes: 0 };
-  files.forEach((file, i) => {
-    const record = records.get(file.path);
-    const target = targets[i];
+  const unchanged = new Uint8Array(files.paths.length);
+  await forEachConcurrently(files.paths, STAT_CONCURRENCY, async (rel, i) => {
+    const target = await Deno.lstat(toNative(destination, rel)).catch(() => null);
+    const record = records.get(rel);
     if (
-      !record || record.size !== file.size || record.mtimeMs !== file.mtimeMs ||
-      !target || !matches(target, record)
+      record && record.size === files.sizes[i] && record.mtimeMs === files.mtimes[i] &&
+      target && matches(target, record)
     ) {
-      plan.copy.push(file);
-      if (target?.isFile) plan.replacedBytes += target.size;
-    } else if (verify && record.verifiedAt === null) {
-      plan.recheck.push({ file, record });
-    } else {
-      plan.skip.push(record);
+      unchanged[i] = 1;
+    } else if (target?.isFile) {
+      plan.replacedBytes += target.size;
     }
+  });
+  files.paths.forEach((rel, i) => {
+    const record = records.get(rel);
+    if (!unchanged[i] || !record) plan.copy.push(i);
+    else if (verify && record.verifiedAt === null) plan.recheck.push({ index: i, record });
+    else plan.skip.push(record);
   });
   return plan;
 }
@@ -62,13 +67,13 @@ export async function planDestination(
  * The free space a plan needs: each file rounded up to whole blocks, less what the copies
  * replace, plus room for the largest file, whose old copy stays until its new one is whole.
  */
-export function bytesNeeded(plan: DestinationPlan, blockSize: number): number {
+export function bytesNeeded(plan: DestinationPlan, files: FileTable, blockSize: number): number {
   const blocks = (size: number) => Math.ceil(size / blockSize) * blockSize;
   let total = 0;
   let largest = 0;
-  for (const file of plan.copy) {
-    total += blocks(file.size);
-    largest = Math.max(largest, blocks(file.size));
+  for (const index of plan.copy) {
+    total += blocks(files.sizes[index]);
+    largest = Math.max(largest, blocks(files.sizes[index]));
   }
   return Math.max(0, total - plan.replacedBytes) + (plan.replacedBytes > 0 ? largest : 0);
 }

@@ -9,7 +9,8 @@
 import { forEachConcurrently } from "../concurrency.ts";
 import type { PathFilter } from "./filter.ts";
 import { toNative } from "../relative_path.ts";
-import type { SourceFile, SourceLink } from "./messages.ts";
+import { type FileTable, FileTableBuilder } from "./file_table.ts";
+import type { SourceLink } from "./messages.ts";
 
 /** The folder where fanout keeps a destination's records. */
 export const RECORDS_FOLDER = ".fanout";
@@ -21,7 +22,8 @@ export interface SkippedEntry {
 }
 
 export interface SourceTree {
-  files: SourceFile[];
+  /** Every regular file, in walk order (folders in name order, parents first). */
+  files: FileTable;
   /** Symlinks, when they are to be copied as links. */
   links: SourceLink[];
   /** Every folder below the root, relative and "/"-separated, parents first. */
@@ -42,15 +44,15 @@ const STAT_CONCURRENCY = 64;
  *
  * @example
  * const tree = await scanSource("/media/card");
- * console.log(tree.files.length, tree.bytes);
+ * console.log(tree.files.paths.length, tree.bytes);
  */
 export async function scanSource(
   root: string,
   options: { links?: boolean; filter?: PathFilter | null } = {},
 ): Promise<SourceTree> {
   const filter = options.filter ?? null;
-  const tree: SourceTree = {
-    files: [],
+  const files = new FileTableBuilder();
+  const tree: Omit<SourceTree, "files"> = {
     links: [],
     folders: [],
     bytes: 0,
@@ -108,7 +110,7 @@ export async function scanSource(
       const info = infos[k];
       if (!info) return;
       const sparse = info.blocks !== null && info.blocks * 512 < info.size;
-      tree.files.push({
+      files.add({
         path: rel,
         size: info.size,
         mtimeMs: info.mtime?.getTime() ?? 0,
@@ -121,8 +123,9 @@ export async function scanSource(
     // Reverse so that pop() visits folders in name order.
     pending.push(...subfolders.reverse());
   }
-  if (filter?.includesOnly) tree.folders = foldersOnTheWay(tree);
-  return tree;
+  const scanned = { ...tree, files: files.build() };
+  if (filter?.includesOnly) scanned.folders = foldersOnTheWay(scanned);
+  return scanned;
 }
 
 /**
@@ -131,13 +134,9 @@ export async function scanSource(
  */
 function foldersOnTheWay(tree: SourceTree): string[] {
   const needed = new Set<string>();
-  for (const entry of [...tree.files, ...tree.links]) {
-    for (
-      let end = entry.path.lastIndexOf("/");
-      end > 0;
-      end = entry.path.lastIndexOf("/", end - 1)
-    ) {
-      const folder = entry.path.slice(0, end);
+  for (const taken of [...tree.files.paths, ...tree.links.map((link) => link.path)]) {
+    for (let end = taken.lastIndexOf("/"); end > 0; end = taken.lastIndexOf("/", end - 1)) {
+      const folder = taken.slice(0, end);
       if (needed.has(folder)) break;
       needed.add(folder);
     }

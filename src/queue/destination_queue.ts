@@ -13,7 +13,7 @@
 import { type FileTask, scoresHigher } from "./file_task.ts";
 import { PriorityQueue } from "./priority_queue.ts";
 
-export interface QueueOptions {
+export interface QueueOptions<T extends FileTask = FileTask> {
   /** Concurrent slots at the start. */
   slots: number;
   /** Extra attempts after a failure. */
@@ -23,28 +23,28 @@ export interface QueueOptions {
   /** Whether an error is worth another attempt. */
   retryable: (error: unknown) => boolean;
   /** Heap order; small files first by default. */
-  before?: (a: FileTask, b: FileTask) => boolean;
+  before?: (a: T, b: T) => boolean;
   /** Told of each retry, before its pause. */
-  onRetry?: (task: FileTask, error: unknown) => void;
+  onRetry?: (task: T, error: unknown) => void;
   /** Injected for tests. */
   sleep?: (ms: number) => Promise<void>;
 }
 
-type Work = (task: FileTask) => Promise<void>;
-type OnFailure = (task: FileTask, error: unknown) => void;
+type Work<T> = (task: T) => Promise<void>;
+type OnFailure<T> = (task: T, error: unknown) => void;
 
 const realSleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
-export class DestinationQueue {
-  #heap: PriorityQueue<FileTask>;
+export class DestinationQueue<T extends FileTask = FileTask> {
+  #heap: PriorityQueue<T>;
   #target: number;
   /** Slot loops alive, including those pausing before a retry. */
   #running = 0;
-  #draining: { work: Work; onFailure: OnFailure; resolve: () => void } | null = null;
+  #draining: { work: Work<T>; onFailure: OnFailure<T>; resolve: () => void } | null = null;
   #stopped = false;
 
-  constructor(private readonly options: QueueOptions) {
-    this.#heap = new PriorityQueue<FileTask>(options.before ?? scoresHigher);
+  constructor(private readonly options: QueueOptions<T>) {
+    this.#heap = new PriorityQueue<T>(options.before ?? scoresHigher);
     this.#target = Math.max(1, options.slots);
   }
 
@@ -62,7 +62,7 @@ export class DestinationQueue {
     return this.#running;
   }
 
-  push(task: FileTask): void {
+  push(task: T): void {
     this.#heap.push(task);
   }
 
@@ -82,7 +82,7 @@ export class DestinationQueue {
    * whose attempts are spent, or whose error is not retryable, goes to `onFailure` with its
    * last error.
    */
-  drain(work: Work, onFailure: OnFailure): Promise<void> {
+  drain(work: Work<T>, onFailure: OnFailure<T>): Promise<void> {
     return new Promise<void>((resolve) => {
       this.#draining = { work, onFailure, resolve };
       this.#fill();
@@ -99,7 +99,7 @@ export class DestinationQueue {
     }
   }
 
-  async #slot(work: Work, onFailure: OnFailure): Promise<void> {
+  async #slot(work: Work<T>, onFailure: OnFailure<T>): Promise<void> {
     const { retries, retryPauseMs, retryable } = this.options;
     const sleep = this.options.sleep ?? realSleep;
     for (;;) {

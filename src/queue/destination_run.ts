@@ -14,13 +14,8 @@ import {
   StopRequested,
   VerifyMismatchError,
 } from "../errors.ts";
-import type {
-  DestinationJob,
-  FileResult,
-  FromWorker,
-  ReadBack,
-  SourceFile,
-} from "../coordinator/messages.ts";
+import type { DestinationJob, FileResult, FromWorker, ReadBack } from "../coordinator/messages.ts";
+import { fileAt, type FileTable } from "../coordinator/file_table.ts";
 import { bytesNeeded, type DestinationPlan, holds, planDestination } from "../coordinator/plan.ts";
 import { copyFile, RESUME_MIN_BYTES } from "../copy/copy_strategy.ts";
 import { fsyncFolder, removeStaleTemps, tempPathFor } from "../copy/durable.ts";
@@ -34,6 +29,7 @@ import {
   type Hasher,
   HasherPool,
 } from "../verify/hashers.ts";
+import { DigestColumn } from "../verify/digest_column.ts";
 import { JournalWriter } from "../verify/journal.ts";
 import { type ManifestEntry, readRecords, writeRecords } from "../verify/manifest.ts";
 import { DestinationQueue } from "./destination_queue.ts";
@@ -63,6 +59,17 @@ async function createFolder(folder: string): Promise<boolean> {
   }
 }
 
+/** A file in this destination's queue: what the order needs, and the file's index. */
+interface RunTask extends FileTask {
+  index: number;
+}
+
+/** A file's state in this run (`#status`). */
+const UNTOUCHED = 0;
+/** Copied or verified this run, and not failed since. */
+const GOOD = 1;
+const FAILED = 2;
+
 /** Slot count a destination starts with under --workers auto. */
 const AUTO_START_SLOTS = 4;
 /**
@@ -83,44 +90,53 @@ const MONITOR_INTERVAL_MS = 500;
 export class DestinationRun implements Disposable {
   #buffers: Uint8Array[] = [];
   #hashers = new HasherPool();
-  /** Files copied this run, for `attempts` in results. */
-  #copies = new Map<FileTask, number>();
-  /** Bytes a copy took over from an interrupted run's temp file. */
-  #resumed = new Map<FileTask, number>();
+  /** The source's files; everything below that is per file is in columns by its index. */
+  #files: FileTable;
+  /** UNTOUCHED, GOOD or FAILED. */
+  #status: Uint8Array;
+  /** Copies made this run, for `attempts` in results. */
+  #copies: Uint8Array;
+  /** The digest of each file's source bytes, once copied (or as recorded, to re-read). */
+  #digests: DigestColumn;
+  /** When each file's read-back matched (ms since the epoch); 0 until it has. */
+  #verifiedAt: Float64Array;
+  /** Bytes a copy took over from an interrupted run's temp file, by file index. */
+  #resumed = new Map<number, number>();
   /** Folders whose entries changed and must be fsynced. */
   #touched = new Set<string>();
   #monitor = new ThroughputMonitor({ now: () => performance.now() });
   #limiter: RateLimiter | null;
   #slots: number;
   /** The queue draining now (copy, then verify), whose slot count the monitor steers. */
-  #active: DestinationQueue | null = null;
+  #active: DestinationQueue<RunTask> | null = null;
   #timer: ReturnType<typeof setInterval> | undefined;
   #stats: StatsReporter;
   #journal: JournalWriter;
   #stopping = false;
   /** Why the whole destination failed mid-run, once it has. */
   #aborted: string | null = null;
-  /** Files copied or verified this run and not failed since, by path. */
-  #good = new Map<string, FileTask>();
-  /** Paths of files that failed this run. */
-  #failed = new Set<string>();
   /** Links made or found in place this run (--links), as records. */
   #links: ManifestEntry[] = [];
   /** Folders that could not be made (a file or a symlink in the way), with the reason. */
   #blocked = new Map<string, string>();
   #priorityOf: (path: string) => TaskPriority;
-  #startedAt = Date.now();
   /** Every message to the coordinator goes through here, so the stats see it. */
   readonly post: Post;
 
   constructor(private readonly job: DestinationJob, post: Post) {
     this.#limiter = job.bwlimit === null ? null : new RateLimiter({ rate: job.bwlimit });
+    this.#files = job.files;
+    const count = job.files.paths.length;
+    this.#status = new Uint8Array(count);
+    this.#copies = new Uint8Array(count);
+    this.#digests = new DigestColumn(count);
+    this.#verifiedAt = new Float64Array(count);
     this.#slots = job.workers === "auto" ? AUTO_START_SLOTS : job.workers;
     if (job.workers === "auto") {
       this.#timer = setInterval(() => this.#adaptSlots(), MONITOR_INTERVAL_MS);
     }
     this.#stats = new StatsReporter(
-      job.files.length + job.links.length,
+      job.files.paths.length + job.links.length,
       this.#slots,
       post,
       () => this.#monitor.bytesPerSecond(),
@@ -168,18 +184,24 @@ export class DestinationRun implements Disposable {
     let readBack: ReadBack | null = null;
     if (job.verify && !this.#stopping) {
       post({ type: "phase", phase: "verify", state: "start" });
-      const rechecked = plan.recheck.map(({ file, record }) => this.#task(file, record));
+      const rechecked = plan.recheck.map(({ index, record }) => {
+        this.#digests.set(index, record);
+        return this.#task(index);
+      });
       readBack = await this.#verify([...copied, ...rechecked]);
       post({ type: "phase", phase: "verify", state: "end" });
     }
     // Copies not read back: --no-verify, or the run was stopped first.
-    for (const task of this.#good.values()) {
-      if (!task.verifiedAt) post({ type: "file", result: this.#result(task, "copied") });
-    }
+    this.#status.forEach((status, index) => {
+      if (status === GOOD && this.#verifiedAt[index] === 0) {
+        post({ type: "file", result: this.#result(index, "copied") });
+      }
+    });
 
     try {
       await this.#journal.close();
-      await writeRecords(root, await this.#nextRecords(records, plan), job.hash);
+      const next = this.#nextRecords(records, plan);
+      await writeRecords(root, next, job.hash, { sorted: true });
     } catch (error) {
       // A destination that already failed (a full disk, say) may well refuse its records
       // too; its own reason is the one to tell.
@@ -211,9 +233,10 @@ export class DestinationRun implements Disposable {
       records = await readRecords(root);
       plan = await planDestination(job.files, root, records, job.verify);
       // A big file that will be copied again resumes from what an interrupted run wrote.
+      const { paths, sizes } = job.files;
       const resumable = new Set(
-        plan.copy.filter((file) => file.size >= RESUME_MIN_BYTES).map((file) =>
-          tempPathFor(toNative(root, file.path))
+        plan.copy.filter((index) => sizes[index] >= RESUME_MIN_BYTES).map((index) =>
+          tempPathFor(toNative(root, paths[index]))
         ),
       );
       const folders = [root, ...job.folders.map((rel) => toNative(root, rel))];
@@ -230,18 +253,24 @@ export class DestinationRun implements Disposable {
       post({ type: "failed", message: shortfall });
       return null;
     }
-    const bytes = plan.copy.reduce((sum, file) => sum + file.size, 0);
-    const small = plan.copy.filter((file) => file.size < SMALL_FILE_BYTES).length;
+    const { sizes } = job.files;
+    const bytes = plan.copy.reduce((sum, index) => sum + sizes[index], 0);
+    const small = plan.copy.filter((index) => sizes[index] < SMALL_FILE_BYTES).length;
     if (job.workers === "auto" && small > plan.copy.length / 2) {
       this.#slots = AUTO_SMALL_FILES_SLOTS;
     }
-    const recheckBytes = plan.recheck.reduce((sum, { file }) => sum + file.size, 0);
+    const recheckBytes = plan.recheck.reduce((sum, { index }) => sum + sizes[index], 0);
     this.#stats.planned(job.verify ? 2 * bytes + recheckBytes : bytes);
     post({ type: "phase", phase: "manifest", state: "end", files: plan.copy.length, bytes });
+    const indexOf = plan.skip.length > 0 ? indexByPath(job.files) : null;
     for (const record of plan.skip) {
       const { path: rel, size, hash, digest } = record;
       const content = { hash, digest };
-      post({ type: "file", result: { path: rel, size, status: "skipped", content, attempts: 0 } });
+      const index = indexOf!.get(rel)!;
+      post({
+        type: "file",
+        result: { index, path: rel, size, status: "skipped", content, attempts: 0 },
+      });
     }
     return { records, plan };
   }
@@ -287,7 +316,8 @@ export class DestinationRun implements Disposable {
    */
   async #copyLinks(): Promise<void> {
     const { destination: root, hash } = this.job;
-    for (const { path: rel, target } of this.job.links) {
+    const first = this.job.files.paths.length;
+    for (const [k, { path: rel, target }] of this.job.links.entries()) {
       if (this.#stopping) return;
       const digest = await this.#hashers.lend(
         hash,
@@ -302,7 +332,13 @@ export class DestinationRun implements Disposable {
         verifiedAt: null,
         link: target,
       };
-      const result = { path: rel, size: 0, content: { hash, digest }, link: target };
+      const result = {
+        index: first + k,
+        path: rel,
+        size: 0,
+        content: { hash, digest },
+        link: target,
+      };
       const native = toNative(root, rel);
       try {
         const blocked = this.#blockedFolder(parentOf(rel));
@@ -327,7 +363,6 @@ export class DestinationRun implements Disposable {
         const status = this.job.verify ? "verified" : "copied";
         this.post({ type: "file", result: { ...result, status, attempts: 1 } });
       } catch (error) {
-        this.#failed.add(rel);
         this.post({
           type: "file",
           result: { ...result, status: "failed", attempts: 1, error: describeError(error) },
@@ -345,11 +380,11 @@ export class DestinationRun implements Disposable {
     return undefined;
   }
 
-  /** Copies `files`; returns the tasks that were copied (each with its source hash). */
-  async #copy(files: DestinationJob["files"]): Promise<FileTask[]> {
+  /** Copies the files at `indices`; returns the tasks that were copied. */
+  async #copy(indices: number[]): Promise<RunTask[]> {
     const queue = this.#queue();
-    for (const file of files) queue.push(this.#task(file));
-    const copied: FileTask[] = [];
+    for (const index of indices) queue.push(this.#task(index));
+    const copied: RunTask[] = [];
     await queue.drain(
       this.#guarded(async (task) => {
         await this.#copyOne(task);
@@ -379,7 +414,7 @@ export class DestinationRun implements Disposable {
    * Reads every copied file back (from disk where the cache can be dropped) and compares its
    * hash with the source's. A mismatch is copied again and re-read, up to the retry limit.
    */
-  async #verify(tasks: FileTask[]): Promise<ReadBack> {
+  async #verify(tasks: RunTask[]): Promise<ReadBack> {
     const dropper = await openCacheDropper(this.job.destination);
     let readBack = dropper.readBack;
     const queue = this.#queue();
@@ -389,7 +424,8 @@ export class DestinationRun implements Disposable {
     }
     await queue.drain(
       this.#guarded(async (task) => {
-        const target = toNative(this.job.destination, task.file.path);
+        const { index } = task;
+        const target = toNative(this.job.destination, task.path);
         if (task.attempts > 1) {
           await this.#copyOne(task);
           await fsyncFolder(path.dirname(target));
@@ -400,20 +436,21 @@ export class DestinationRun implements Disposable {
             reason: "the page cache could not be dropped for some files",
           };
         }
+        const { hash } = this.#digests.get(index)!;
         const { digest, bytes } = await this.#withSlot(
-          task.hash,
+          hash,
           (buffer, hasher) => digestFile(target, buffer, hasher, this.#pace),
         );
-        if (bytes !== task.file.size || digest !== task.digest) {
+        if (bytes !== task.size || !this.#digests.holds(index, { hash, digest })) {
           throw new VerifyMismatchError(
-            `the copy read back does not match the source (${bytes} bytes, ${task.hash} ${digest})`,
+            `the copy read back does not match the source (${bytes} bytes, ${hash} ${digest})`,
           );
         }
-        task.verifiedAt = new Date().toISOString();
-        this.#good.set(task.file.path, task);
-        this.#journal.add(entryOf(task));
+        this.#verifiedAt[index] = Date.now();
+        this.#status[index] = GOOD;
+        this.#journal.add(this.#entry(index));
         this.#monitor.fileDone();
-        this.post({ type: "file", result: this.#result(task, "verified") });
+        this.post({ type: "file", result: this.#result(index, "verified") });
       }),
       (task, error) => this.#fail(task, error),
     );
@@ -424,7 +461,7 @@ export class DestinationRun implements Disposable {
    * `work`, and if it fails for a reason that dooms the whole destination (a full disk, a
    * read-only or vanished destination), the destination stops at once with that reason.
    */
-  #guarded(work: (task: FileTask) => Promise<void>): (task: FileTask) => Promise<void> {
+  #guarded(work: (task: RunTask) => Promise<void>): (task: RunTask) => Promise<void> {
     return async (task) => {
       try {
         await work(task);
@@ -456,80 +493,101 @@ export class DestinationRun implements Disposable {
     }
     const info = await statfs(this.job.destination);
     const free = info.bavail * info.bsize;
-    const needed = bytesNeeded(plan, info.bsize);
+    const needed = bytesNeeded(plan, this.job.files, info.bsize);
     if (needed <= free) return null;
     return `not enough free space: the copies need ${
       formatBytes(needed)
     } (${needed} bytes), the destination has ${formatBytes(free)} (${free} bytes) free`;
   }
 
-  /** A queue task for `file`; with the `record` of a copy that only needs reading back. */
-  #task(file: SourceFile, record?: ManifestEntry): FileTask {
-    return {
-      sourcePath: toNative(this.job.source, file.path),
-      file,
-      priority: this.#priorityOf(file.path),
-      addedAt: this.#startedAt,
-      attempts: 0,
-      hash: record?.hash ?? this.job.hash,
-      digest: record?.digest,
-    };
+  /**
+   * A queue task for the file at `index`. Every task of a queue enters it at the run's
+   * start (addedAt 0), so none overtakes another by waiting; a retry keeps its place.
+   */
+  #task(index: number): RunTask {
+    const rel = this.#files.paths[index];
+    const size = this.#files.sizes[index];
+    return { index, path: rel, size, priority: this.#priorityOf(rel), addedAt: 0, attempts: 0 };
   }
 
-  #result(task: FileTask, status: "copied" | "verified"): FileResult {
-    const { path: rel, size } = task.file;
-    const resumed = this.#resumed.get(task);
+  #result(index: number, status: "copied" | "verified"): FileResult {
+    const resumed = this.#resumed.get(index);
     return {
-      path: rel,
-      size,
+      index,
+      path: this.#files.paths[index],
+      size: this.#files.sizes[index],
       status,
-      ...contentOf(task),
-      attempts: this.#copies.get(task) ?? 0,
+      ...this.#content(index),
+      attempts: this.#copies[index],
       ...(resumed ? { resumed } : {}),
     };
   }
 
-  async #copyOne(task: FileTask): Promise<void> {
-    this.#copies.set(task, (this.#copies.get(task) ?? 0) + 1);
-    const blocked = this.#blockedFolder(parentOf(task.file.path));
+  /** A file's hash for its result, once it has one. */
+  #content(index: number): Pick<FileResult, "content"> {
+    const content = this.#digests.get(index);
+    return content === undefined ? {} : { content };
+  }
+
+  /** The record of a file copied (or verified) this run. */
+  #entry(index: number): ManifestEntry {
+    const verifiedAt = this.#verifiedAt[index];
+    return {
+      path: this.#files.paths[index],
+      size: this.#files.sizes[index],
+      mtimeMs: this.#files.mtimes[index],
+      ...this.#digests.get(index)!,
+      verifiedAt: verifiedAt === 0 ? null : new Date(verifiedAt).toISOString(),
+    };
+  }
+
+  async #copyOne(task: RunTask): Promise<void> {
+    const { index } = task;
+    this.#copies[index] = Math.min(255, this.#copies[index] + 1);
+    const blocked = this.#blockedFolder(parentOf(task.path));
     if (blocked) throw new PathBlockedError(blocked);
-    const target = toNative(this.job.destination, task.file.path);
+    const file = fileAt(this.#files, index);
+    const source = toNative(this.job.source, file.path);
+    const target = toNative(this.job.destination, file.path);
     // A copy gets the run's hash, even of a file whose record had another.
-    task.hash = this.job.hash;
+    const { hash } = this.job;
     const { digest, resumed } = await this.#withSlot(
-      task.hash,
-      (buffer, hasher) => copyFile(task.sourcePath, task.file, target, buffer, hasher, this.#pace),
+      hash,
+      (buffer, hasher) => copyFile(source, file, target, buffer, hasher, this.#pace),
     );
-    if (resumed > 0) this.#resumed.set(task, resumed);
-    task.digest = digest;
-    task.verifiedAt = undefined;
+    if (resumed > 0) this.#resumed.set(index, resumed);
+    this.#digests.set(index, { hash, digest });
+    this.#verifiedAt[index] = 0;
     this.#touched.add(path.dirname(target));
-    this.#good.set(task.file.path, task);
-    this.#journal.add(entryOf(task));
+    this.#status[index] = GOOD;
+    this.#journal.add(this.#entry(index));
     this.#monitor.fileDone();
   }
 
-  #fail(task: FileTask, error: unknown): void {
-    const { path: rel, size } = task.file;
-    this.#good.delete(rel);
+  #fail(task: RunTask, error: unknown): void {
+    const { index, path: rel, size } = task;
     // A file abandoned because the run is stopping is not a failure: it is simply not done.
-    if (error instanceof StopRequested) return;
-    this.#failed.add(rel);
+    if (error instanceof StopRequested) {
+      this.#status[index] = UNTOUCHED;
+      return;
+    }
+    this.#status[index] = FAILED;
     this.post({
       type: "file",
       result: {
+        index,
         path: rel,
         size,
         status: "failed",
-        ...contentOf(task),
-        attempts: this.#copies.get(task) ?? 0,
+        ...this.#content(index),
+        attempts: this.#copies[index],
         error: describeError(error),
       },
     });
   }
 
-  #queue(): DestinationQueue {
-    this.#active = new DestinationQueue({
+  #queue(): DestinationQueue<RunTask> {
+    this.#active = new DestinationQueue<RunTask>({
       slots: this.#slots,
       retries: this.job.retries,
       retryPauseMs: this.job.retryPauseMs,
@@ -543,28 +601,39 @@ export class DestinationRun implements Disposable {
   }
 
   /**
-   * The records after this run: unchanged files keep their entries; files copied or verified
-   * this run get new ones (unverified if the run stopped before their read-back); files
-   * that failed get none; files left for a read-back that never came keep theirs; entries
-   * of files no longer in the source stay while the copy on the destination still holds.
+   * The records after this run, sorted by path and made one at a time as they are written:
+   * unchanged files keep their entries; files copied or verified this run get new ones
+   * (unverified if the run stopped before their read-back); files that failed get none;
+   * files left for a read-back that never came keep theirs; entries of files no longer in
+   * the source stay while the copy on the destination still holds.
    */
-  async #nextRecords(
+  async *#nextRecords(
     records: Map<string, ManifestEntry>,
     plan: DestinationPlan,
-  ): Promise<ManifestEntry[]> {
-    const inSource = new Set([...this.job.files, ...this.job.links].map((entry) => entry.path));
-    const next: ManifestEntry[] = [
-      ...plan.skip,
-      ...[...this.#good.values()].map(entryOf),
-      ...this.#links,
-    ];
-    for (const { record } of plan.recheck) {
-      if (!this.#good.has(record.path) && !this.#failed.has(record.path)) next.push(record);
+  ): AsyncGenerator<ManifestEntry> {
+    // A file of this run is its index in the table; any other record is itself.
+    const items: (number | ManifestEntry)[] = [...plan.skip, ...this.#links];
+    this.#status.forEach((status, index) => {
+      if (status === GOOD) items.push(index);
+    });
+    for (const { index, record } of plan.recheck) {
+      if (this.#status[index] === UNTOUCHED) items.push(record);
     }
-    for (const [rel, record] of records) {
-      if (!inSource.has(rel) && await holds(this.job.destination, record)) next.push(record);
+    if (records.size > 0) {
+      const inSource = new Set([...this.#files.paths, ...this.job.links.map((link) => link.path)]);
+      for (const [rel, record] of records) {
+        if (!inSource.has(rel) && await holds(this.job.destination, record)) items.push(record);
+      }
     }
-    return next;
+    const { paths } = this.#files;
+    const pathOf = (item: number | ManifestEntry) =>
+      typeof item === "number" ? paths[item] : item.path;
+    items.sort((a, b) => {
+      const one = pathOf(a);
+      const other = pathOf(b);
+      return one < other ? -1 : one > other ? 1 : 0;
+    });
+    for (const item of items) yield typeof item === "number" ? this.#entry(item) : item;
   }
 
   /**
@@ -584,15 +653,9 @@ export class DestinationRun implements Disposable {
   }
 }
 
-/** The record of a task copied (or verified) this run. */
-function entryOf({ file, hash, digest, verifiedAt }: FileTask): ManifestEntry {
-  const { path: rel, size, mtimeMs } = file;
-  return { path: rel, size, mtimeMs, hash, digest: digest!, verifiedAt: verifiedAt ?? null };
-}
-
-/** A task's hash for its result, once it has one. */
-function contentOf({ hash, digest }: FileTask): Pick<FileResult, "content"> {
-  return digest === undefined ? {} : { content: { hash, digest } };
+/** Each path of `files` to its index. */
+function indexByPath(files: FileTable): Map<string, number> {
+  return new Map(files.paths.map((rel, index) => [rel, index]));
 }
 
 async function exists(folder: string): Promise<boolean> {

@@ -4,8 +4,6 @@
  * default, for quick wins), then time waiting (one point per 10 s, so big files are never
  * starved).
  */
-import type { SourceFile } from "../coordinator/messages.ts";
-import type { HashAlgorithm } from "../verify/hashers.ts";
 
 export type TaskPriority = "low" | "normal" | "high" | "critical";
 
@@ -16,22 +14,19 @@ export type TaskOrder = "small-first" | "large-first" | "path";
 
 export const ORDERS: readonly TaskOrder[] = ["small-first", "large-first", "path"];
 
+/**
+ * Only what the order needs and the queue counts; a destination keeps the rest of a file's
+ * state in columns by its index, so 100,000 tasks stay small.
+ */
 export interface FileTask {
-  /** Native path of the source file. */
-  sourcePath: string;
-  /** The file as the scan saw it; `file.path` is the relative, "/"-separated path. */
-  file: SourceFile;
+  /** The file's relative, "/"-separated path. */
+  path: string;
+  size: number;
   priority: TaskPriority;
   /** When the task first entered the queue (ms); a retry keeps it, and so keeps its place. */
   addedAt: number;
   /** Attempts made so far. */
   attempts: number;
-  /** The algorithm of `digest`: the run's for a copy, the record's for a read-back only. */
-  hash: HashAlgorithm;
-  /** Digest of the bytes read from the source, once copied (or as recorded). */
-  digest?: string;
-  /** ISO time of the read-back that matched, once verified. */
-  verifiedAt?: string;
 }
 
 /** Points for size: small-first gives 100 / max(1, MB), large-first its mirror, path none. */
@@ -47,7 +42,7 @@ function sizeScore(size: number, order: TaskOrder): number {
  * one point per 10 s waited.
  */
 export function taskScore(task: FileTask, now: number, order: TaskOrder = "small-first"): number {
-  return PRIORITIES.indexOf(task.priority) * 1000 + sizeScore(task.file.size, order) +
+  return PRIORITIES.indexOf(task.priority) * 1000 + sizeScore(task.size, order) +
     (now - task.addedAt) / 10_000;
 }
 
@@ -62,10 +57,10 @@ export function taskOrder(order: TaskOrder): (a: FileTask, b: FileTask) => boole
     const now = Math.max(a.addedAt, b.addedAt);
     const difference = taskScore(a, now, order) - taskScore(b, now, order);
     if (difference !== 0) return difference > 0;
-    if (order !== "path" && a.file.size !== b.file.size) {
-      return order === "small-first" ? a.file.size < b.file.size : a.file.size > b.file.size;
+    if (order !== "path" && a.size !== b.size) {
+      return order === "small-first" ? a.size < b.size : a.size > b.size;
     }
-    return a.file.path < b.file.path;
+    return a.path < b.path;
   };
 }
 

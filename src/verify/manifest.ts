@@ -10,7 +10,8 @@
 import { path } from "../deps.ts";
 import { ExitCode, FanoutError } from "../errors.ts";
 import { RECORDS_FOLDER } from "../coordinator/scan.ts";
-import { fsyncFolder, writeFileDurably } from "../copy/durable.ts";
+import { Buffer } from "../deps.ts";
+import { fsyncFolder, tempPathFor } from "../copy/durable.ts";
 import { unsafeRelativePath } from "../relative_path.ts";
 import {
   type ContentHash,
@@ -20,7 +21,7 @@ import {
   HASH_ALGORITHMS,
   type HashAlgorithm,
 } from "./hashers.ts";
-import { formatSums, SUMS_FORMATS } from "./sums.ts";
+import { formatSumLine, isListable, SUMS_FORMATS } from "./sums.ts";
 
 export const MANIFEST_NAME = "manifest.ndjson";
 /** Entries of a run still going (or killed), one per line, merged into the manifest at its end. */
@@ -199,12 +200,17 @@ export function formatEntry(entry: ManifestEntry): string {
   });
 }
 
+/** The manifest's first line, with its line feed. */
+function manifestHeader(hash: HashAlgorithm): string {
+  return JSON.stringify({ format: FORMAT, version: VERSION, hash }) + "\n";
+}
+
 /**
  * The manifest text for `entries`, sorted by path so that equal records are equal bytes.
  * The header's `hash` is the algorithm of the run that wrote it; each entry names its own.
  */
 export function formatManifest(entries: Iterable<ManifestEntry>, hash: HashAlgorithm): string {
-  let text = JSON.stringify({ format: FORMAT, version: VERSION, hash }) + "\n";
+  let text = manifestHeader(hash);
   for (const entry of sortedByPath(entries)) text += formatEntry(entry) + "\n";
   return text;
 }
@@ -215,38 +221,158 @@ export function formatManifest(entries: Iterable<ManifestEntry>, hash: HashAlgor
  * is the run's algorithm for the header; without it (a repair, an amendment) the header
  * keeps the one it has. A record whose bytes would not change is not rewritten, so an
  * unchanged rerun writes nothing.
+ *
+ * The files are written as the entries come, a block at a time, and compared with the old
+ * ones on disk the same way: 100,000 entries never become one string. Entries that come
+ * `sorted` by path are taken as they come (a generator may make each on demand); others are
+ * sorted here first.
  */
 export async function writeRecords(
   destination: string,
-  entries: Iterable<ManifestEntry>,
+  entries: Iterable<ManifestEntry> | AsyncIterable<ManifestEntry>,
   hash?: HashAlgorithm,
+  options: { sorted?: boolean } = {},
 ): Promise<void> {
-  const sorted = sortedByPath(entries);
   const folder = path.join(destination, RECORDS_FOLDER);
   await Deno.mkdir(folder, { recursive: true });
-  for (const format of Object.values(SUMS_FORMATS)) {
-    // A link is no file to hash: sha256sum -c would follow it.
-    const lines = sorted.filter((e) => !e.link && e.hash === format.hash);
-    const text = formatSums(lines, format);
-    if (text === "") await removeIfPresent(path.join(folder, format.name));
-    else await writeIfChanged(path.join(folder, format.name), text);
-  }
   const file = manifestPath(destination);
-  const existing = await readIfPresent(file);
-  const header = hash ?? headerHash(existing ?? "");
-  await writeIfChanged(file, formatManifest(sorted, header), existing);
+  const header = hash ?? await headerHash(file);
+  const manifest = new RecordFile(file);
+  const sums = new Map(
+    Object.values(SUMS_FORMATS).map((format) => [format.hash, {
+      format,
+      out: new RecordFile(path.join(folder, format.name)),
+    }]),
+  );
+  let changed = false;
+  try {
+    await manifest.add(manifestHeader(header));
+    const ordered = options.sorted ? entries : sortedByPath(await Array.fromAsync(entries));
+    for await (const entry of ordered) {
+      await manifest.add(formatEntry(entry) + "\n");
+      const { format, out } = sums.get(entry.hash)!;
+      // A link is no file to hash: sha256sum -c would follow it.
+      if (!entry.link && isListable(entry.path, format)) {
+        await out.add(formatSumLine(entry, format) + "\n");
+      }
+    }
+    for (const { out } of sums.values()) changed = await out.finish() || changed;
+    changed = await manifest.finish() || changed;
+  } finally {
+    await Promise.all(
+      [manifest, ...[...sums.values()].map(({ out }) => out)].map((out) => out.abandon()),
+    );
+  }
   // The manifest now holds everything the journal said.
   try {
     await Deno.remove(journalPath(destination));
-    await fsyncFolder(folder);
+    changed = true;
   } catch (error) {
     if (!(error instanceof Deno.errors.NotFound)) throw error;
   }
+  if (changed) await fsyncFolder(folder);
 }
 
-/** The `hash` of a manifest's header; SHA-256 for a manifest without one, or none at all. */
-function headerHash(text: string): HashAlgorithm {
+/** Bytes gathered before a block is written. */
+const BLOCK = 256 * 1024;
+
+/**
+ * One records file being written: text goes in a block at a time to a temp file beside it;
+ * `finish` puts it in place only if it differs from the file there (an empty one removes
+ * it). The caller fsyncs the folder.
+ */
+class RecordFile {
+  #temp: Deno.FsFile | null = null;
+  #finished = false;
+  #pending = "";
+  #bytes = 0;
+  #encoder = new TextEncoder();
+
+  constructor(readonly target: string) {}
+
+  async add(text: string): Promise<void> {
+    this.#pending += text;
+    if (this.#pending.length >= BLOCK) await this.#write();
+  }
+
+  /** Ends the file; true if the folder changed (replaced or removed). */
+  async finish(): Promise<boolean> {
+    await this.#write();
+    if (!this.#temp) {
+      this.#finished = true;
+      return await removeIfPresent(this.target);
+    }
+    await this.#temp.sync();
+    this.#temp.close();
+    this.#temp = null;
+    const temp = tempPathFor(this.target);
+    const same = await sameBytes(temp, this.target, this.#bytes);
+    if (same) await Deno.remove(temp);
+    else await Deno.rename(temp, this.target);
+    this.#finished = true;
+    return !same;
+  }
+
+  /** Closes and removes the temp file of a file not finished. */
+  async abandon(): Promise<void> {
+    if (this.#finished) return;
+    this.#temp?.close();
+    this.#temp = null;
+    await Deno.remove(tempPathFor(this.target)).catch(() => {});
+  }
+
+  async #write(): Promise<void> {
+    if (this.#pending === "") return;
+    const bytes = this.#encoder.encode(this.#pending);
+    this.#pending = "";
+    this.#temp ??= await Deno.open(tempPathFor(this.target), {
+      write: true,
+      create: true,
+      truncate: true,
+    });
+    for (let written = 0; written < bytes.length;) {
+      written += await this.#temp.write(bytes.subarray(written));
+    }
+    this.#bytes += bytes.length;
+  }
+}
+
+/** Whether `b` exists and holds the same `length` bytes as `a`, read a block at a time. */
+async function sameBytes(a: string, b: string, length: number): Promise<boolean> {
+  const info = await Deno.lstat(b).catch(() => null);
+  if (!info?.isFile || info.size !== length) return false;
+  using first = await Deno.open(a, { read: true });
+  using second = await Deno.open(b, { read: true });
+  const one = new Uint8Array(BLOCK);
+  const two = new Uint8Array(BLOCK);
+  for (;;) {
+    const n = await readFull(first, one);
+    const m = await readFull(second, two);
+    if (n !== m || Buffer.compare(one.subarray(0, n), two.subarray(0, m)) !== 0) return false;
+    if (n < BLOCK) return true;
+  }
+}
+
+/** Reads until `into` is full or the file ends; returns the bytes read. */
+async function readFull(file: Deno.FsFile, into: Uint8Array): Promise<number> {
+  let filled = 0;
+  while (filled < into.length) {
+    const n = await file.read(into.subarray(filled));
+    if (n === null) break;
+    filled += n;
+  }
+  return filled;
+}
+
+/**
+ * The `hash` of a manifest's header (its first line); SHA-256 for a manifest without one, or
+ * none at all.
+ */
+async function headerHash(file: string): Promise<HashAlgorithm> {
   try {
+    using handle = await Deno.open(file, { read: true });
+    const head = new Uint8Array(4096);
+    const text = new TextDecoder().decode(head.subarray(0, await readFull(handle, head)));
     const { hash } = JSON.parse(text.slice(0, text.indexOf("\n")));
     if (HASH_ALGORITHMS.includes(hash)) return hash;
   } catch {
@@ -255,26 +381,15 @@ function headerHash(text: string): HashAlgorithm {
   return "sha256";
 }
 
-async function removeIfPresent(file: string): Promise<void> {
+/** Removes `file`; true if it was there. */
+async function removeIfPresent(file: string): Promise<boolean> {
   try {
     await Deno.remove(file);
+    return true;
   } catch (error) {
     if (!(error instanceof Deno.errors.NotFound)) throw error;
+    return false;
   }
-}
-
-function readIfPresent(file: string): Promise<string | null> {
-  return Deno.readTextFile(file).catch(() => null);
-}
-
-/** Writes `text` unless the file holds it already (`existing`: its text, when read before). */
-async function writeIfChanged(
-  file: string,
-  text: string,
-  existing?: string | null,
-): Promise<void> {
-  if ((existing === undefined ? await readIfPresent(file) : existing) === text) return;
-  await writeFileDurably(file, new TextEncoder().encode(text));
 }
 
 function sortedByPath(entries: Iterable<ManifestEntry>): ManifestEntry[] {

@@ -7,14 +7,7 @@ import { DestinationQueue, type QueueOptions } from "../../src/queue/destination
 import type { FileTask } from "../../src/queue/file_task.ts";
 
 function task(path: string, size = 1000, addedAt = 0): FileTask {
-  return {
-    sourcePath: `/card/${path}`,
-    file: { path, size, mtimeMs: 0, mode: 0o644 },
-    priority: "normal",
-    addedAt,
-    attempts: 0,
-    hash: "sha256",
-  };
+  return { path, size, priority: "normal", addedAt, attempts: 0 };
 }
 
 /** A queue whose pauses are recorded in `pauses` and return at once. */
@@ -49,9 +42,9 @@ Deno.test("when every task succeeds, each is processed exactly once", async () =
   await queue.drain(
     async (t) => {
       await yieldToOthers(0);
-      processed.push(t.file.path);
+      processed.push(t.path);
     },
-    (t) => failed.push(t.file.path),
+    (t) => failed.push(t.path),
   );
   assert.deepEqual([...processed].sort(), paths);
   assert.deepEqual(failed, []);
@@ -76,7 +69,7 @@ Deno.test("no more than `slots` tasks run at once, and all slots are used", asyn
     await queue.drain(async (t) => {
       now++;
       most = Math.max(most, now);
-      await yieldToOthers(1 + (t.file.size % 3));
+      await yieldToOthers(1 + (t.size % 3));
       now--;
     }, () => {});
     assert.equal(most, slots, `${slots} slots`);
@@ -93,7 +86,7 @@ Deno.test("a task failing twice then succeeding is retried after 500 then 1000 m
     attempts.push(t.attempts);
     await yieldToOthers(0);
     if (attempts.length <= 2) throw new Error(`transient failure ${attempts.length}`);
-    done.push(t.file.path);
+    done.push(t.path);
   }, (_, error) => failures.push(error));
   assert.deepEqual(attempts, [1, 2, 3]);
   assert.deepEqual(pauses, [500, 1000]);
@@ -110,9 +103,9 @@ Deno.test("a task that always fails is tried retries + 1 times, then handed over
   const failures: { path: string; attempts: number; error: unknown }[] = [];
   await queue.drain(async (t) => {
     await yieldToOthers(0);
-    if (t.file.path === "broken.jpg") throw new Error(`attempt ${++brokenAttempts} failed`);
-    completed.push(t.file.path);
-  }, (t, error) => failures.push({ path: t.file.path, attempts: t.attempts, error }));
+    if (t.path === "broken.jpg") throw new Error(`attempt ${++brokenAttempts} failed`);
+    completed.push(t.path);
+  }, (t, error) => failures.push({ path: t.path, attempts: t.attempts, error }));
   assert.equal(brokenAttempts, 4);
   assert.deepEqual(pauses, [500, 1000, 2000], "each pause doubles the one before");
   assert.equal(failures.length, 1);
@@ -135,8 +128,8 @@ Deno.test("a non-retryable error goes to onFailure after one attempt, without a 
   const failures: unknown[] = [];
   const fatal = new NotRetryable("no space left on device");
   await queue.drain((t) => {
-    if (t.file.path !== "full-disk.jpg") {
-      completed.push(t.file.path);
+    if (t.path !== "full-disk.jpg") {
+      completed.push(t.path);
       return Promise.resolve();
     }
     attempts++;
@@ -157,8 +150,8 @@ Deno.test("a retried task keeps its place: its addedAt is unchanged and it still
   const order: string[] = [];
   const addedAt: number[] = [];
   await queue.drain((t) => {
-    order.push(t.file.path);
-    if (t.file.path !== "oldest.jpg") return Promise.resolve();
+    order.push(t.path);
+    if (t.path !== "oldest.jpg") return Promise.resolve();
     addedAt.push(t.addedAt);
     return t.attempts === 1 ? Promise.reject(new Error("transient")) : Promise.resolve();
   }, () => {});

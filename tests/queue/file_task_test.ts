@@ -20,12 +20,11 @@ function task(
   options: { priority?: TaskPriority; addedAt?: number } = {},
 ): FileTask {
   return {
-    sourcePath: `/card/${path}`,
-    file: { path, size, mtimeMs: 0, mode: 0o644 },
+    path,
+    size,
     priority: options.priority ?? "normal",
     addedAt: options.addedAt ?? 0,
     attempts: 0,
-    hash: "sha256",
   };
 }
 
