@@ -25,10 +25,6 @@ export class FileTableBuilder {
   #modes: number[] = [];
   #sparse: number[] = [];
 
-  get length(): number {
-    return this.#paths.length;
-  }
-
   add({ path, size, mtimeMs, mode, sparse }: SourceFile): void {
     this.#paths.push(path);
     this.#sizes.push(size);
@@ -70,11 +66,4 @@ export function fileAt(table: FileTable, index: number): SourceFile {
     mode: mode === -1 ? null : mode,
     ...(table.sparse[index] === 1 ? { sparse: true } : {}),
   };
-}
-
-/** The sum of the table's sizes. */
-export function totalBytes(table: FileTable): number {
-  let sum = 0;
-  for (const size of table.sizes) sum += size;
-  return sum;
 }

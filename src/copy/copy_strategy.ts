@@ -3,7 +3,9 @@
  * streamed in chunks through the run's hasher (SHA-256, xxh128 or BLAKE3) into the temp
  * file; mode and mtime are set and the data fsynced before the rename, so the final name
  * only ever holds a complete, flushed copy with its metadata. The caller fsyncs the folder
- * (the Flush phase).
+ * (the Flush phase). With `deferCommit` the copy stops short of the fsync and the rename,
+ * and the caller makes a batch of such copies durable at once (CommitBatch) before it
+ * renames them.
  */
 import { Buffer } from "../deps.ts";
 import { SourceChangedError } from "../errors.ts";
@@ -17,6 +19,20 @@ export interface CopyResult {
   bytes: number;
   /** Bytes taken over from the temp file of an interrupted run, after checking them. */
   resumed: number;
+  /** With `deferCommit`: the complete temp file, not yet fsynced, for the caller to commit. */
+  temp?: string;
+}
+
+export interface CopyOptions {
+  /** Awaited before each chunk is written (bandwidth limit, throughput count). */
+  pace?: (bytes: number) => Promise<void>;
+  /** Refuse (before the rename) a source whose bytes do not hash to this. */
+  expectedDigest?: string;
+  /**
+   * Leave the fsync and the rename to the caller, who gets the temp file's path; it must
+   * not carry the final name until it is durable.
+   */
+  deferCommit?: boolean;
 }
 
 /** Files from this size on resume from the temp file an interrupted run left. */
@@ -24,8 +40,7 @@ export const RESUME_MIN_BYTES = 64 * 2 ** 20;
 
 /**
  * Copies `sourcePath` (as scanned in `file`) to `target`, using `buffer` for every chunk and
- * `hasher` (initialized) for its digest; `pace` is awaited before each chunk is written
- * (bandwidth limit, throughput count).
+ * `hasher` (initialized) for its digest.
  * Throws SourceChangedError if the source's size or mtime differs from the scan afterwards.
  *
  * @example
@@ -37,10 +52,9 @@ export async function copyFile(
   target: string,
   buffer: Uint8Array,
   hasher: Hasher,
-  pace?: (bytes: number) => Promise<void>,
-  /** Refuse (before the rename) a source whose bytes do not hash to this. */
-  expectedDigest?: string,
+  options: CopyOptions = {},
 ): Promise<CopyResult> {
+  const { pace, expectedDigest, deferCommit } = options;
   const temp = tempPathFor(target);
   try {
     using source = await Deno.open(sourcePath, { read: true }).catch((error) => {
@@ -79,6 +93,9 @@ export async function copyFile(
       if (file.sparse && allZero(chunk)) await out.seek(n, Deno.SeekMode.Current);
       else for (let written = 0; written < n;) written += await out.write(chunk.subarray(written));
       bytes += n;
+      // A short read that ends at the scanned size is the end: no read just to hear so. A
+      // file that grew after it is caught by the check below, by its size.
+      if (n < buffer.length && bytes === file.size) break;
     }
     // A hole at the end is only a length.
     if (file.sparse) await out.truncate(bytes);
@@ -93,6 +110,7 @@ export async function copyFile(
       await Deno.chmod(temp, file.mode & 0o777);
     }
     await out.utime(new Date(), new Date(file.mtimeMs));
+    if (deferCommit) return { digest, bytes, resumed, temp };
     await out.sync();
     out.close();
     await Deno.rename(temp, target);

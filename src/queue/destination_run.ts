@@ -18,7 +18,9 @@ import type { DestinationJob, FileResult, FromWorker, ReadBack } from "../coordi
 import { fileAt, type FileTable } from "../coordinator/file_table.ts";
 import { bytesNeeded, type DestinationPlan, holds, planDestination } from "../coordinator/plan.ts";
 import { copyFile, RESUME_MIN_BYTES } from "../copy/copy_strategy.ts";
+import { CommitBatch, CommitError } from "../copy/commit_batch.ts";
 import { fsyncFolder, removeStaleTemps, tempPathFor } from "../copy/durable.ts";
+import { type FileSystemHandle, openLibc } from "../libc.ts";
 import { toNative } from "../relative_path.ts";
 import { openCacheDropper } from "../verify/cache_drop.ts";
 import {
@@ -80,6 +82,24 @@ const AUTO_START_SLOTS = 4;
  */
 const SMALL_FILE_BYTES = 1024 * 1024;
 const AUTO_SMALL_FILES_SLOTS = 8;
+/** Files below this size are committed in batches where the file system allows it. */
+const BATCH_FILE_BYTES = 8 * 1024 * 1024;
+/**
+ * File systems whose syncfs writes every dirty inode of this run's copies to the disk:
+ * ext2/3/4, XFS, Btrfs, F2FS, tmpfs, FAT, exFAT and NTFS (ntfs3), by their statfs magic.
+ * Network and FUSE file systems keep one fsync per file.
+ */
+const SYNCFS_FILE_SYSTEMS = new Set([
+  0xef53,
+  0x58465342,
+  0x9123683e,
+  0xf2f52010,
+  0x01021994,
+  0x4d44,
+  0x2011bab0,
+  0x7366746e,
+]);
+
 /** How often the ThroughputMonitor is asked for a slot count. */
 const MONITOR_INTERVAL_MS = 500;
 
@@ -115,6 +135,9 @@ export class DestinationRun implements Disposable {
   #stopping = false;
   /** Why the whole destination failed mid-run, once it has. */
   #aborted: string | null = null;
+  /** Commits small copies in batches (one syncfs each), where the file system allows it. */
+  #batch: CommitBatch | null = null;
+  #fileSystem: FileSystemHandle | null = null;
   /** Links made or found in place this run (--links), as records. */
   #links: ManifestEntry[] = [];
   /** Folders that could not be made (a file or a symlink in the way), with the reason. */
@@ -151,6 +174,7 @@ export class DestinationRun implements Disposable {
 
   [Symbol.dispose](): void {
     clearInterval(this.#timer);
+    this.#fileSystem?.[Symbol.dispose]();
     this.#stats[Symbol.dispose]();
   }
 
@@ -172,6 +196,7 @@ export class DestinationRun implements Disposable {
     const { records, plan } = prepared;
 
     post({ type: "phase", phase: "copy", state: "start" });
+    await this.#openBatch();
     await this.#createFolders();
     await this.#copyLinks();
     const copied = await this.#copy(plan.copy);
@@ -380,18 +405,32 @@ export class DestinationRun implements Disposable {
     return undefined;
   }
 
+  /**
+   * Commits small copies in batches if this destination's file system can flush them all at
+   * once: Linux 5.8 or later (whose syncfs reports a failed write), a local file system,
+   * and libc at hand. Otherwise each copy keeps its own fsync.
+   */
+  async #openBatch(): Promise<void> {
+    const libc = openLibc();
+    if (typeof libc === "string" || !syncfsReportsErrors()) return;
+    if (Deno.permissions.querySync({ name: "sys", kind: "statfs" }).state !== "granted") return;
+    const { type } = await statfs(this.job.destination);
+    if (!SYNCFS_FILE_SYSTEMS.has(type)) return;
+    this.#fileSystem = libc.openFileSystem(this.job.destination);
+    const fileSystem = this.#fileSystem;
+    if (fileSystem) this.#batch = new CommitBatch(() => fileSystem.sync());
+  }
+
   /** Copies the files at `indices`; returns the tasks that were copied. */
   async #copy(indices: number[]): Promise<RunTask[]> {
     const queue = this.#queue();
     for (const index of indices) queue.push(this.#task(index));
     const copied: RunTask[] = [];
     await queue.drain(
-      this.#guarded(async (task) => {
-        await this.#copyOne(task);
-        copied.push(task);
-      }),
+      this.#guarded((task) => this.#copyOne(task, () => copied.push(task))),
       (task, error) => this.#fail(task, error),
     );
+    await this.#batch?.flush();
     return copied;
   }
 
@@ -541,7 +580,12 @@ export class DestinationRun implements Disposable {
     };
   }
 
-  async #copyOne(task: RunTask): Promise<void> {
+  /**
+   * Copies one file. A small one may be left to the batch, which commits it later: `done` is
+   * called once the copy carries its final name (at once without a batch); a batch that
+   * fails fails the file itself.
+   */
+  async #copyOne(task: RunTask, done?: () => void): Promise<void> {
     const { index } = task;
     this.#copies[index] = Math.min(255, this.#copies[index] + 1);
     const blocked = this.#blockedFolder(parentOf(task.path));
@@ -551,12 +595,41 @@ export class DestinationRun implements Disposable {
     const target = toNative(this.job.destination, file.path);
     // A copy gets the run's hash, even of a file whose record had another.
     const { hash } = this.job;
-    const { digest, resumed } = await this.#withSlot(
+    const batch = done && file.size < BATCH_FILE_BYTES ? this.#batch : null;
+    const pace = this.#pace;
+    const { digest, resumed, temp } = await this.#withSlot(
       hash,
-      (buffer, hasher) => copyFile(source, file, target, buffer, hasher, this.#pace),
+      (buffer, hasher) =>
+        copyFile(source, file, target, buffer, hasher, { pace, deferCommit: batch !== null }),
     );
     if (resumed > 0) this.#resumed.set(index, resumed);
     this.#digests.set(index, { hash, digest });
+    if (!batch || !temp) {
+      this.#committed(index, target);
+      done?.();
+      return;
+    }
+    batch.add({
+      temp,
+      target,
+      bytes: file.size,
+      settle: (error) => {
+        if (error === undefined) {
+          this.#committed(index, target);
+          done!();
+        } else {
+          if (error instanceof CommitError && !this.#aborted) {
+            this.#aborted = error.message;
+            this.stop();
+          }
+          this.#fail(task, error);
+        }
+      },
+    });
+  }
+
+  /** A copy carries its final name. */
+  #committed(index: number, target: string): void {
     this.#verifiedAt[index] = 0;
     this.#touched.add(path.dirname(target));
     this.#status[index] = GOOD;
@@ -651,6 +724,19 @@ export class DestinationRun implements Disposable {
       this.#buffers.push(buffer);
     }
   }
+}
+
+/**
+ * Whether this kernel's syncfs reports a write that failed in the background: Linux 5.8 and
+ * later. Before, it returned success regardless, which a commit cannot trust.
+ */
+function syncfsReportsErrors(): boolean {
+  if (Deno.build.os !== "linux") return false;
+  if (Deno.permissions.querySync({ name: "sys", kind: "osRelease" }).state !== "granted") {
+    return false;
+  }
+  const [major, minor] = Deno.osRelease().split(".").map((part) => parseInt(part, 10));
+  return major > 5 || (major === 5 && minor >= 8);
 }
 
 /** Each path of `files` to its index. */

@@ -247,7 +247,7 @@ async function repair(
       // The source must still hold what was recorded, by the record's own algorithm.
       await hashers.lend(
         hash,
-        (hasher) => copyFile(from, file, target, buffer, hasher, undefined, digest),
+        (hasher) => copyFile(from, file, target, buffer, hasher, { expectedDigest: digest }),
       );
       await fsyncFolder(path.dirname(target));
       dropper.drop(target);

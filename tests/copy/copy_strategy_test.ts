@@ -154,3 +154,42 @@ Deno.test("a vanished source fails as a source change (never retried) and leaves
   );
   assert.deepEqual(await Array.fromAsync(Deno.readDir(destination)), []);
 });
+
+Deno.test("with deferCommit the copy is a complete temp file and the final name stays free", async () => {
+  await using folder = await testFolder();
+  const { sourcePath, file } = await makeSource(folder.path, "IMG_0002.JPG", 70_000);
+  const destination = await destinationFolder(folder.path);
+  const target = path.join(destination, "IMG_0002.JPG");
+  const result = await copyFile(sourcePath, file, target, new Uint8Array(1 << 20), sha256Hasher(), {
+    deferCommit: true,
+  });
+
+  assert.equal(result.temp, path.join(destination, (await tempFiles(destination))[0]));
+  assert.deepEqual(await Array.fromAsync(Deno.readDir(destination), (e) => e.name), [
+    path.basename(result.temp!),
+  ]);
+  const cmp = await sh("cmp", [sourcePath, result.temp!]);
+  assert.equal(cmp.code, 0, cmp.stdout + cmp.stderr);
+  const info = await Deno.stat(result.temp!);
+  assert.equal(info.mtime?.getTime(), MTIME_MS);
+  assert.equal(info.mode! & 0o777, 0o640);
+});
+
+Deno.test("a small source that grew after the scan is refused, though one read held it all", async () => {
+  await using folder = await testFolder();
+  const { sourcePath, file } = await makeSource(folder.path, "note.xmp", 5);
+  const destination = await destinationFolder(folder.path);
+  await Deno.writeFile(sourcePath, new Uint8Array(10), { append: true });
+  await Deno.utime(sourcePath, new Date(), new Date(MTIME_MS));
+  await assert.rejects(
+    copyFile(
+      sourcePath,
+      file,
+      path.join(destination, "note.xmp"),
+      new Uint8Array(4096),
+      sha256Hasher(),
+    ),
+    SourceChangedError,
+  );
+  assert.deepEqual(await Array.fromAsync(Deno.readDir(destination)), []);
+});
