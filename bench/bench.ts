@@ -346,7 +346,7 @@ function report(
   lines.push(
     "",
     "- Wall time runs from the start of a contender's first command to the end of a `sync` after its last one (the sync is shown on its own).",
-    "- With several destinations, cp, rsync and rclone copy to each in turn and then check each in turn; fanout takes all destinations in one command (`deno run --allow-read --allow-write --allow-ffi --allow-sys --allow-env main.ts backup SRC DST... [--no-verify] --json`, default --workers 4), including Deno's start-up.",
+    "- With several destinations, cp, rsync and rclone copy to each in turn and then check each in turn; fanout takes all destinations in one command (`deno run --allow-read --allow-write --allow-ffi --allow-sys --allow-env --v8-flags=--optimize-for-size main.ts backup SRC DST... [--no-verify] --json`, default --workers 4), including Deno's start-up.",
     "- MiB/s per destination = source size ÷ median wall time (every destination receives the whole source).",
     "- Disk reads ÷ data = bytes read from the block device that holds the source (and here the destinations too) during the run, from /sys/dev/block/…/stat, ÷ the data set's size; median of the runs. A cold copy reads the source once (1.00); fanout's read-back from disk adds one read of each copy (1 + destinations), while `sha256sum -c` and `rclone check` read theirs from the page cache. Without verification, the figure is fanout's source read amplification: near 1.00 with several destinations means the source was read from the device once.",
     "- Ratio = median wall time ÷ that of `cp -r` + `sha256sum -c` with the same number of destinations; below 1 is faster (n/a when that baseline was not run).",

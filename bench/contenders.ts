@@ -3,7 +3,7 @@
  * destinations, tools that copy to one place at a time copy to each destination in turn,
  * then check each in turn; fanout gets all destinations in one command.
  */
-import { PERMISSION_FLAGS } from "../src/permissions.ts";
+import { RUN_FLAGS } from "../src/permissions.ts";
 import type { Step } from "./measure.ts";
 
 /** Where one run reads and writes. */
@@ -44,7 +44,7 @@ export const fanout = (
   program: Deno.execPath(),
   args: [
     "run",
-    ...PERMISSION_FLAGS,
+    ...RUN_FLAGS,
     p.main,
     "backup",
     p.source,

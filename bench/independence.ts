@@ -24,7 +24,7 @@
  * destination's read-back came from. Nothing here asserts a speed.
  */
 import { path, statfs } from "../src/deps.ts";
-import { PERMISSION_FLAGS } from "../src/permissions.ts";
+import { PERMISSION_FLAGS, RUN_FLAGS } from "../src/permissions.ts";
 import { REPO, writeRandomFile } from "../tests/helpers.ts";
 import { fanout, fanoutSummary } from "./contenders.ts";
 import { type DataSet, ensureDataSet } from "./data.ts";
@@ -142,7 +142,7 @@ function caseFolder(item: Pick<Case, "design" | "placement">): string {
   return `${item.design}-${item.placement ?? "alone"}`;
 }
 
-/** `step` with `--allow-all` in place of fanout's four permissions. */
+/** `step` with `--allow-all` in place of fanout's permissions. */
 function withAllowAll(step: Step): Step {
   const args = step.args.filter((arg) => !PERMISSIONS.includes(arg));
   args.splice(args.indexOf("run") + 1, 0, "--allow-all");
@@ -168,7 +168,7 @@ function stepFor(
     program: Deno.execPath(),
     args: [
       "run",
-      ...PERMISSIONS,
+      ...RUN_FLAGS,
       SEQUENTIAL,
       source,
       fast,

@@ -13,7 +13,7 @@
  * use fanout has) must work in it.
  */
 import { fileURLToPath, path } from "../src/deps.ts";
-import { PERMISSION_FLAGS } from "../src/permissions.ts";
+import { PERMISSION_FLAGS, V8_FLAGS } from "../src/permissions.ts";
 
 /** The targets `deno compile --target` accepts. */
 export const TARGETS = [
@@ -60,6 +60,7 @@ export async function compileArgs(target: string | null): Promise<string[]> {
     "compile",
     ...PERMISSION_FLAGS,
     "--allow-net",
+    ...V8_FLAGS,
     ...includes,
     ...(target === null ? [] : ["--target", target]),
     "--output",

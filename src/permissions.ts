@@ -1,7 +1,7 @@
 /**
  * The permissions fanout runs with, in one place: `deno task start`, `deno task compile`
  * (baked into the executable), the crontab line of `fanout schedule` and the README use
- * these. A local backup needs neither --allow-net nor --allow-run; `--ping URL` adds
+ * these (with V8_FLAGS, as RUN_FLAGS). A local backup needs neither --allow-net nor --allow-run; `--ping URL` adds
  * `--allow-net=HOST` for that host only.
  *
  * - read, write: the source and the destinations.
@@ -18,6 +18,17 @@ export const PERMISSION_FLAGS = [
   "--allow-sys",
   "--allow-env",
 ] as const;
+
+/**
+ * V8 told to favour a small heap: it grows the heap in smaller steps and collects sooner.
+ * fanout runs one V8 isolate per destination plus one, each with its own heap; with 100,000
+ * files to 3 destinations this halves the peak memory (505 → 270 MB, bench/results), and
+ * no run measured slower. Without it fanout works the same with more memory.
+ */
+export const V8_FLAGS = ["--v8-flags=--optimize-for-size"] as const;
+
+/** What `deno run` needs besides the script: PERMISSION_FLAGS, then V8_FLAGS. */
+export const RUN_FLAGS = [...PERMISSION_FLAGS, ...V8_FLAGS] as const;
 
 /**
  * The value of environment variable `name`, or undefined when it is unset or --allow-env

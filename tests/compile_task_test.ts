@@ -7,7 +7,7 @@
  */
 import { assert } from "./deps.ts";
 import { path } from "../src/deps.ts";
-import { PERMISSION_FLAGS } from "../src/permissions.ts";
+import { PERMISSION_FLAGS, V8_FLAGS } from "../src/permissions.ts";
 import { REPO, sh } from "./helpers.ts";
 
 async function sourceFiles(folder: string): Promise<string[]> {
@@ -63,6 +63,11 @@ Deno.test("the executable gets the permissions of deno task start, and the netwo
   const baked = words.filter((word) => word.startsWith("--allow-"));
   assert.deepEqual(baked.sort(), [...PERMISSION_FLAGS, "--allow-net"].sort());
   assert.deepEqual(words.slice(-3), ["--output", "dist/fanout", "main.ts"]);
+  // The heap settings of `deno task start` are baked in too.
+  for (const flag of V8_FLAGS) {
+    assert.ok(((await tasks()).start as string).split(" ").includes(flag), `start has ${flag}`);
+    assert.ok(words.includes(flag), `compile has ${flag}`);
+  }
 });
 
 Deno.test("a target builds a named executable for that system, .exe for Windows", async () => {

@@ -3,7 +3,7 @@
  */
 import { fileURLToPath } from "./deps.ts";
 import { path } from "../src/deps.ts";
-import { PERMISSION_FLAGS } from "../src/permissions.ts";
+import { PERMISSION_FLAGS, V8_FLAGS } from "../src/permissions.ts";
 
 export const REPO = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
 const MAIN = path.join(REPO, "main.ts");
@@ -27,9 +27,9 @@ interface FanoutOptions {
   env?: Record<string, string>;
 }
 
-/** The `deno run` arguments that start fanout with `args`. */
+/** The `deno run` arguments that start fanout with `args`, as the README runs it. */
 export function fanoutArgs(args: string[], permissions = FANOUT_PERMISSIONS): string[] {
-  return ["run", "--quiet", ...permissions, MAIN, ...args];
+  return ["run", "--quiet", ...permissions, ...V8_FLAGS, MAIN, ...args];
 }
 
 function fanoutCommand(args: string[], options: FanoutOptions, pipe: boolean): Deno.Command {

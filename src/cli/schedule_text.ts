@@ -5,7 +5,7 @@
  */
 import { InvalidArgumentError, path } from "../deps.ts";
 import { UsageError } from "../errors.ts";
-import { PERMISSION_FLAGS } from "../permissions.ts";
+import { RUN_FLAGS } from "../permissions.ts";
 
 /** How often a scheduled job runs (`--every`). */
 export const EVERY = ["hour", "day", "week"] as const;
@@ -241,7 +241,7 @@ export function fanoutInvocation(execPath: string, mainModule: string): string[]
   const name = path.win32.basename(execPath).replace(/\.exe$/i, "").toLowerCase();
   if (name !== "deno") return [execPath];
   const main = mainModule.startsWith("file:") ? filePath(mainModule) : mainModule;
-  return [execPath, "run", ...PERMISSION_FLAGS, main];
+  return [execPath, "run", ...RUN_FLAGS, main];
 }
 
 /**

@@ -12,7 +12,8 @@ import {
 } from "../../src/cli/schedule_text.ts";
 import { sh, testFolder } from "../helpers.ts";
 
-const PERMISSIONS = "--allow-read --allow-write --allow-ffi --allow-sys --allow-env";
+const PERMISSIONS =
+  "--allow-read --allow-write --allow-ffi --allow-sys --allow-env --v8-flags=--optimize-for-size";
 
 function request(overrides: Partial<ScheduleRequest> = {}): ScheduleRequest {
   return {

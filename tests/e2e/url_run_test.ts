@@ -6,7 +6,7 @@
  */
 import { assert } from "../deps.ts";
 import { path } from "../../src/deps.ts";
-import { PERMISSION_FLAGS } from "../../src/permissions.ts";
+import { RUN_FLAGS } from "../../src/permissions.ts";
 import { makeCardTree, REPO, sh, testFolder } from "../helpers.ts";
 
 /** Serves the files of the checkout as text/plain, and notes every path asked for. */
@@ -44,7 +44,7 @@ Deno.test("a backup runs from a URL with the README's permissions, a fresh DENO_
       args: [
         "run",
         "--quiet",
-        ...PERMISSION_FLAGS,
+        ...RUN_FLAGS,
         `http://${host}/main.ts`,
         "backup",
         "--json",
