@@ -1,5 +1,8 @@
 /**
- * The queue of one destination: a heap of FileTasks and copy slots that pull from it.
+ * The queue of one destination: a heap of tasks and copy slots that pull from it. A task may
+ * be anything the order can rank (a FileTask, or just a file's index); the queue counts the
+ * attempts of the tasks in hand itself, so 100,000 queued files cost no more than their
+ * place in the heap.
  *
  * Work sharing: every destination must receive every file, so there is no work to steal
  * across destinations, and a destination's queue never waits for another's. Inside one
@@ -7,13 +10,12 @@
  * count can change while the queue drains (the ThroughputMonitor's recommendation): extra
  * slots start at once, surplus slots stop after their current file.
  *
- * A failed task is retried after a growing pause and keeps its place in the order (its
- * `addedAt` is unchanged).
+ * A failed task is retried after a growing pause and keeps its place in the order (the
+ * order does not change with attempts).
  */
-import { type FileTask, scoresHigher } from "./file_task.ts";
 import { PriorityQueue } from "./priority_queue.ts";
 
-export interface QueueOptions<T extends FileTask = FileTask> {
+export interface QueueOptions<T> {
   /** Concurrent slots at the start. */
   slots: number;
   /** Extra attempts after a failure. */
@@ -22,29 +24,33 @@ export interface QueueOptions<T extends FileTask = FileTask> {
   retryPauseMs: number;
   /** Whether an error is worth another attempt. */
   retryable: (error: unknown) => boolean;
-  /** Heap order; small files first by default. */
-  before?: (a: T, b: T) => boolean;
+  /** Heap order: true when `a` goes before `b` (see taskOrder). */
+  before: (a: T, b: T) => boolean;
   /** Told of each retry, before its pause. */
   onRetry?: (task: T, error: unknown) => void;
   /** Injected for tests. */
   sleep?: (ms: number) => Promise<void>;
 }
 
-type Work<T> = (task: T) => Promise<void>;
-type OnFailure<T> = (task: T, error: unknown) => void;
+/** Does one attempt at `task`; `attempt` counts from 1. */
+type Work<T> = (task: T, attempt: number) => Promise<void>;
+/** Told of a task that failed for good, after `attempts` attempts. */
+type OnFailure<T> = (task: T, error: unknown, attempts: number) => void;
 
 const realSleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
-export class DestinationQueue<T extends FileTask = FileTask> {
+export class DestinationQueue<T> {
   #heap: PriorityQueue<T>;
   #target: number;
   /** Slot loops alive, including those pausing before a retry. */
   #running = 0;
   #draining: { work: Work<T>; onFailure: OnFailure<T>; resolve: () => void } | null = null;
   #stopped = false;
+  /** Attempts of the tasks that failed once and wait for another. */
+  #attempts = new Map<T, number>();
 
   constructor(private readonly options: QueueOptions<T>) {
-    this.#heap = new PriorityQueue<T>(options.before ?? scoresHigher);
+    this.#heap = new PriorityQueue<T>(options.before);
     this.#target = Math.max(1, options.slots);
   }
 
@@ -106,18 +112,20 @@ export class DestinationQueue<T extends FileTask = FileTask> {
       // A surplus slot stops between files; the decrement is synchronous so two slots
       // never both see the surplus.
       const task = this.#stopped || this.#running > this.#target ? undefined : this.#heap.pop();
-      if (!task) break;
-      task.attempts++;
+      if (task === undefined) break;
+      const attempt = (this.#attempts.get(task) ?? 0) + 1;
+      this.#attempts.delete(task);
       try {
-        await work(task);
+        await work(task, attempt);
       } catch (error) {
-        if (task.attempts <= retries && retryable(error) && !this.#stopped) {
+        if (attempt <= retries && retryable(error) && !this.#stopped) {
           this.options.onRetry?.(task, error);
-          await sleep(retryPauseMs * 2 ** (task.attempts - 1));
+          this.#attempts.set(task, attempt);
+          await sleep(retryPauseMs * 2 ** (attempt - 1));
           this.#heap.push(task);
           this.#fill();
         } else {
-          onFailure(task, error);
+          onFailure(task, error, attempt);
         }
       }
     }

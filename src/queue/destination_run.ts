@@ -36,7 +36,7 @@ import { JournalWriter } from "../verify/journal.ts";
 import { type ManifestEntry, readRecords, writeRecords } from "../verify/manifest.ts";
 import { DestinationQueue } from "./destination_queue.ts";
 import { StatsReporter } from "./destination_stats.ts";
-import { type FileTask, taskOrder, type TaskPriority } from "./file_task.ts";
+import { PRIORITIES, taskOrderBy, type TaskPriority } from "./file_task.ts";
 import { priorityMatcher } from "./priority_rules.ts";
 import { RateLimiter } from "./rate_limiter.ts";
 import { ThroughputMonitor } from "./throughput_monitor.ts";
@@ -59,11 +59,6 @@ async function createFolder(folder: string): Promise<boolean> {
         : `cannot create folder ${folder}: a file is in the way`,
     );
   }
-}
-
-/** A file in this destination's queue: what the order needs, and the file's index. */
-interface RunTask extends FileTask {
-  index: number;
 }
 
 /** A file's state in this run (`#status`). */
@@ -128,7 +123,7 @@ export class DestinationRun implements Disposable {
   #limiter: RateLimiter | null;
   #slots: number;
   /** The queue draining now (copy, then verify), whose slot count the monitor steers. */
-  #active: DestinationQueue<RunTask> | null = null;
+  #active: DestinationQueue<number> | null = null;
   #timer: ReturnType<typeof setInterval> | undefined;
   #stats: StatsReporter;
   #journal: JournalWriter;
@@ -138,11 +133,15 @@ export class DestinationRun implements Disposable {
   /** Commits small copies in batches (one syncfs each), where the file system allows it. */
   #batch: CommitBatch | null = null;
   #fileSystem: FileSystemHandle | null = null;
+  /** Checks of failed commits for a reason that dooms the destination, under way. */
+  #fatalChecks: Promise<void>[] = [];
   /** Links made or found in place this run (--links), as records. */
   #links: ManifestEntry[] = [];
   /** Folders that could not be made (a file or a symlink in the way), with the reason. */
   #blocked = new Map<string, string>();
   #priorityOf: (path: string) => TaskPriority;
+  /** Each queued file's priority, as its index in PRIORITIES. */
+  #priorities: Uint8Array;
   /** Every message to the coordinator goes through here, so the stats see it. */
   readonly post: Post;
 
@@ -154,6 +153,7 @@ export class DestinationRun implements Disposable {
     this.#copies = new Uint8Array(count);
     this.#digests = new DigestColumn(count);
     this.#verifiedAt = new Float64Array(count);
+    this.#priorities = new Uint8Array(count);
     this.#slots = job.workers === "auto" ? AUTO_START_SLOTS : job.workers;
     if (job.workers === "auto") {
       this.#timer = setInterval(() => this.#adaptSlots(), MONITOR_INTERVAL_MS);
@@ -211,7 +211,8 @@ export class DestinationRun implements Disposable {
       post({ type: "phase", phase: "verify", state: "start" });
       const rechecked = plan.recheck.map(({ index, record }) => {
         this.#digests.set(index, record);
-        return this.#task(index);
+        this.#prioritize(index);
+        return index;
       });
       readBack = await this.#verify([...copied, ...rechecked]);
       post({ type: "phase", phase: "verify", state: "end" });
@@ -414,23 +415,28 @@ export class DestinationRun implements Disposable {
     const libc = openLibc();
     if (typeof libc === "string" || !syncfsReportsErrors()) return;
     if (Deno.permissions.querySync({ name: "sys", kind: "statfs" }).state !== "granted") return;
-    const { type } = await statfs(this.job.destination);
-    if (!SYNCFS_FILE_SYSTEMS.has(type)) return;
+    // A destination that cannot be looked at here fails at its first copy, with its reason.
+    const info = await statfs(this.job.destination).catch(() => null);
+    if (!info || !SYNCFS_FILE_SYSTEMS.has(info.type)) return;
     this.#fileSystem = libc.openFileSystem(this.job.destination);
     const fileSystem = this.#fileSystem;
     if (fileSystem) this.#batch = new CommitBatch(() => fileSystem.sync());
   }
 
-  /** Copies the files at `indices`; returns the tasks that were copied. */
-  async #copy(indices: number[]): Promise<RunTask[]> {
+  /** Copies the files at `indices`; returns those that were copied. */
+  async #copy(indices: number[]): Promise<number[]> {
     const queue = this.#queue();
-    for (const index of indices) queue.push(this.#task(index));
-    const copied: RunTask[] = [];
+    for (const index of indices) {
+      this.#prioritize(index);
+      queue.push(index);
+    }
+    const copied: number[] = [];
     await queue.drain(
-      this.#guarded((task) => this.#copyOne(task, () => copied.push(task))),
-      (task, error) => this.#fail(task, error),
+      this.#guarded((index) => this.#copyOne(index, () => copied.push(index))),
+      (index, error) => this.#fail(index, error),
     );
     await this.#batch?.flush();
+    await Promise.all(this.#fatalChecks);
     return copied;
   }
 
@@ -453,20 +459,16 @@ export class DestinationRun implements Disposable {
    * Reads every copied file back (from disk where the cache can be dropped) and compares its
    * hash with the source's. A mismatch is copied again and re-read, up to the retry limit.
    */
-  async #verify(tasks: RunTask[]): Promise<ReadBack> {
+  async #verify(indices: number[]): Promise<ReadBack> {
     const dropper = await openCacheDropper(this.job.destination);
     let readBack = dropper.readBack;
     const queue = this.#queue();
-    for (const task of tasks) {
-      task.attempts = 0;
-      queue.push(task);
-    }
+    for (const index of indices) queue.push(index);
     await queue.drain(
-      this.#guarded(async (task) => {
-        const { index } = task;
-        const target = toNative(this.job.destination, task.path);
-        if (task.attempts > 1) {
-          await this.#copyOne(task);
+      this.#guarded(async (index, attempt) => {
+        const target = toNative(this.job.destination, this.#files.paths[index]);
+        if (attempt > 1) {
+          await this.#copyOne(index);
           await fsyncFolder(path.dirname(target));
         }
         if (!dropper.drop(target) && readBack.source === "disk") {
@@ -480,7 +482,7 @@ export class DestinationRun implements Disposable {
           hash,
           (buffer, hasher) => digestFile(target, buffer, hasher, this.#pace),
         );
-        if (bytes !== task.size || !this.#digests.holds(index, { hash, digest })) {
+        if (bytes !== this.#files.sizes[index] || !this.#digests.holds(index, { hash, digest })) {
           throw new VerifyMismatchError(
             `the copy read back does not match the source (${bytes} bytes, ${hash} ${digest})`,
           );
@@ -491,7 +493,7 @@ export class DestinationRun implements Disposable {
         this.#monitor.fileDone();
         this.post({ type: "file", result: this.#result(index, "verified") });
       }),
-      (task, error) => this.#fail(task, error),
+      (index, error) => this.#fail(index, error),
     );
     return readBack;
   }
@@ -500,24 +502,32 @@ export class DestinationRun implements Disposable {
    * `work`, and if it fails for a reason that dooms the whole destination (a full disk, a
    * read-only or vanished destination), the destination stops at once with that reason.
    */
-  #guarded(work: (task: RunTask) => Promise<void>): (task: RunTask) => Promise<void> {
-    return async (task) => {
+  #guarded(
+    work: (index: number, attempt: number) => Promise<void>,
+  ): (index: number, attempt: number) => Promise<void> {
+    return async (index, attempt) => {
       try {
-        await work(task);
+        await work(index, attempt);
       } catch (error) {
-        if (!(error instanceof StopRequested) && !this.#aborted) {
-          const reason = destinationFatal(error) ??
-            (await exists(this.job.destination)
-              ? null
-              : "the destination folder is gone (unmounted or deleted?)");
-          if (reason) {
-            this.#aborted = `${reason}: ${describeError(error)}`;
-            this.stop();
-          }
-        }
+        await this.#abortIfFatal(error);
         throw error;
       }
     };
+  }
+
+  /** Stops the whole destination if `error` dooms it, with that reason. */
+  async #abortIfFatal(error: unknown): Promise<void> {
+    if (error instanceof StopRequested || this.#aborted) return;
+    const reason = error instanceof CommitError
+      ? "the copies could not be made durable"
+      : destinationFatal(error) ??
+        (await exists(this.job.destination)
+          ? null
+          : "the destination folder is gone (unmounted or deleted?)");
+    if (reason && !this.#aborted) {
+      this.#aborted = `${reason}: ${describeError(error)}`;
+      this.stop();
+    }
   }
 
   /** Why the destination cannot hold what the plan copies, or null (also when unknown). */
@@ -539,14 +549,9 @@ export class DestinationRun implements Disposable {
     } (${needed} bytes), the destination has ${formatBytes(free)} (${free} bytes) free`;
   }
 
-  /**
-   * A queue task for the file at `index`. Every task of a queue enters it at the run's
-   * start (addedAt 0), so none overtakes another by waiting; a retry keeps its place.
-   */
-  #task(index: number): RunTask {
-    const rel = this.#files.paths[index];
-    const size = this.#files.sizes[index];
-    return { index, path: rel, size, priority: this.#priorityOf(rel), addedAt: 0, attempts: 0 };
+  /** Works out the priority of the file at `index` before it is queued. */
+  #prioritize(index: number): void {
+    this.#priorities[index] = PRIORITIES.indexOf(this.#priorityOf(this.#files.paths[index]));
   }
 
   #result(index: number, status: "copied" | "verified"): FileResult {
@@ -585,10 +590,9 @@ export class DestinationRun implements Disposable {
    * called once the copy carries its final name (at once without a batch); a batch that
    * fails fails the file itself.
    */
-  async #copyOne(task: RunTask, done?: () => void): Promise<void> {
-    const { index } = task;
+  async #copyOne(index: number, done?: () => void): Promise<void> {
     this.#copies[index] = Math.min(255, this.#copies[index] + 1);
-    const blocked = this.#blockedFolder(parentOf(task.path));
+    const blocked = this.#blockedFolder(parentOf(this.#files.paths[index]));
     if (blocked) throw new PathBlockedError(blocked);
     const file = fileAt(this.#files, index);
     const source = toNative(this.job.source, file.path);
@@ -617,13 +621,10 @@ export class DestinationRun implements Disposable {
         if (error === undefined) {
           this.#committed(index, target);
           done!();
-        } else {
-          if (error instanceof CommitError && !this.#aborted) {
-            this.#aborted = error.message;
-            this.stop();
-          }
-          this.#fail(task, error);
+          return;
         }
+        this.#fail(index, error);
+        this.#fatalChecks.push(this.#abortIfFatal(error));
       },
     });
   }
@@ -637,8 +638,7 @@ export class DestinationRun implements Disposable {
     this.#monitor.fileDone();
   }
 
-  #fail(task: RunTask, error: unknown): void {
-    const { index, path: rel, size } = task;
+  #fail(index: number, error: unknown): void {
     // A file abandoned because the run is stopping is not a failure: it is simply not done.
     if (error instanceof StopRequested) {
       this.#status[index] = UNTOUCHED;
@@ -649,8 +649,8 @@ export class DestinationRun implements Disposable {
       type: "file",
       result: {
         index,
-        path: rel,
-        size,
+        path: this.#files.paths[index],
+        size: this.#files.sizes[index],
         status: "failed",
         ...this.#content(index),
         attempts: this.#copies[index],
@@ -659,8 +659,8 @@ export class DestinationRun implements Disposable {
     });
   }
 
-  #queue(): DestinationQueue<RunTask> {
-    this.#active = new DestinationQueue<RunTask>({
+  #queue(): DestinationQueue<number> {
+    this.#active = new DestinationQueue<number>({
       slots: this.#slots,
       retries: this.job.retries,
       retryPauseMs: this.job.retryPauseMs,
@@ -668,7 +668,14 @@ export class DestinationRun implements Disposable {
         !(error instanceof SourceChangedError || error instanceof PathBlockedError) &&
         !destinationFatal(error),
       onRetry: () => this.#stats.retried(),
-      before: taskOrder(this.job.order),
+      // Every file enters the queue at the run's start (addedAt 0): none overtakes another
+      // by waiting, and a retry keeps its place.
+      before: taskOrderBy<number>(this.job.order, {
+        path: (index) => this.#files.paths[index],
+        size: (index) => this.#files.sizes[index],
+        priority: (index) => PRIORITIES[this.#priorities[index]],
+        addedAt: () => 0,
+      }),
     });
     return this.#active;
   }

@@ -14,10 +14,7 @@ export type TaskOrder = "small-first" | "large-first" | "path";
 
 export const ORDERS: readonly TaskOrder[] = ["small-first", "large-first", "path"];
 
-/**
- * Only what the order needs and the queue counts; a destination keeps the rest of a file's
- * state in columns by its index, so 100,000 tasks stay small.
- */
+/** What the order of a task needs to know. */
 export interface FileTask {
   /** The file's relative, "/"-separated path. */
   path: string;
@@ -25,9 +22,25 @@ export interface FileTask {
   priority: TaskPriority;
   /** When the task first entered the queue (ms); a retry keeps it, and so keeps its place. */
   addedAt: number;
-  /** Attempts made so far. */
-  attempts: number;
 }
+
+/**
+ * How to read a FileTask's fields from a task of another shape: a destination queues bare
+ * file indices, and reads size, path and priority from its columns.
+ */
+export interface TaskView<T> {
+  path(task: T): string;
+  size(task: T): number;
+  priority(task: T): TaskPriority;
+  addedAt(task: T): number;
+}
+
+const FILE_TASK_VIEW: TaskView<FileTask> = {
+  path: (task) => task.path,
+  size: (task) => task.size,
+  priority: (task) => task.priority,
+  addedAt: (task) => task.addedAt,
+};
 
 /** Points for size: small-first gives 100 / max(1, MB), large-first its mirror, path none. */
 function sizeScore(size: number, order: TaskOrder): number {
@@ -42,8 +55,17 @@ function sizeScore(size: number, order: TaskOrder): number {
  * one point per 10 s waited.
  */
 export function taskScore(task: FileTask, now: number, order: TaskOrder = "small-first"): number {
-  return PRIORITIES.indexOf(task.priority) * 1000 + sizeScore(task.size, order) +
-    (now - task.addedAt) / 10_000;
+  return score(task.priority, task.size, task.addedAt, now, order);
+}
+
+function score(
+  priority: TaskPriority,
+  size: number,
+  addedAt: number,
+  now: number,
+  order: TaskOrder,
+): number {
+  return PRIORITIES.indexOf(priority) * 1000 + sizeScore(size, order) + (now - addedAt) / 10_000;
 }
 
 /**
@@ -53,14 +75,22 @@ export function taskScore(task: FileTask, now: number, order: TaskOrder = "small
  * re-sorting as time passes.
  */
 export function taskOrder(order: TaskOrder): (a: FileTask, b: FileTask) => boolean {
+  return taskOrderBy(order, FILE_TASK_VIEW);
+}
+
+/** The same order for tasks of any shape, read through `view`. */
+export function taskOrderBy<T>(order: TaskOrder, view: TaskView<T>): (a: T, b: T) => boolean {
   return (a, b) => {
-    const now = Math.max(a.addedAt, b.addedAt);
-    const difference = taskScore(a, now, order) - taskScore(b, now, order);
+    const [sizeA, sizeB] = [view.size(a), view.size(b)];
+    const [addedA, addedB] = [view.addedAt(a), view.addedAt(b)];
+    const now = Math.max(addedA, addedB);
+    const difference = score(view.priority(a), sizeA, addedA, now, order) -
+      score(view.priority(b), sizeB, addedB, now, order);
     if (difference !== 0) return difference > 0;
-    if (order !== "path" && a.size !== b.size) {
-      return order === "small-first" ? a.size < b.size : a.size > b.size;
+    if (order !== "path" && sizeA !== sizeB) {
+      return order === "small-first" ? sizeA < sizeB : sizeA > sizeB;
     }
-    return a.path < b.path;
+    return view.path(a) < view.path(b);
   };
 }
 

@@ -4,16 +4,17 @@
  */
 import { assert } from "../deps.ts";
 import { DestinationQueue, type QueueOptions } from "../../src/queue/destination_queue.ts";
-import type { FileTask } from "../../src/queue/file_task.ts";
+import { type FileTask, scoresHigher } from "../../src/queue/file_task.ts";
 
 function task(path: string, size = 1000, addedAt = 0): FileTask {
-  return { path, size, priority: "normal", addedAt, attempts: 0 };
+  return { path, size, priority: "normal", addedAt };
 }
 
 /** A queue whose pauses are recorded in `pauses` and return at once. */
-function recordingQueue(options: Partial<QueueOptions> = {}) {
+function recordingQueue(options: Partial<QueueOptions<FileTask>> = {}) {
   const pauses: number[] = [];
-  const queue = new DestinationQueue({
+  const queue = new DestinationQueue<FileTask>({
+    before: scoresHigher,
     slots: 1,
     retries: 3,
     retryPauseMs: 500,
@@ -82,8 +83,8 @@ Deno.test("a task failing twice then succeeding is retried after 500 then 1000 m
   const attempts: number[] = [];
   const failures: unknown[] = [];
   const done: string[] = [];
-  await queue.drain(async (t) => {
-    attempts.push(t.attempts);
+  await queue.drain(async (t, attempt) => {
+    attempts.push(attempt);
     await yieldToOthers(0);
     if (attempts.length <= 2) throw new Error(`transient failure ${attempts.length}`);
     done.push(t.path);
@@ -105,7 +106,7 @@ Deno.test("a task that always fails is tried retries + 1 times, then handed over
     await yieldToOthers(0);
     if (t.path === "broken.jpg") throw new Error(`attempt ${++brokenAttempts} failed`);
     completed.push(t.path);
-  }, (t, error) => failures.push({ path: t.path, attempts: t.attempts, error }));
+  }, (t, error, attempts) => failures.push({ path: t.path, attempts, error }));
   assert.equal(brokenAttempts, 4);
   assert.deepEqual(pauses, [500, 1000, 2000], "each pause doubles the one before");
   assert.equal(failures.length, 1);
@@ -149,13 +150,35 @@ Deno.test("a retried task keeps its place: its addedAt is unchanged and it still
   queue.push(task("newest.jpg", 5000, 120_000));
   const order: string[] = [];
   const addedAt: number[] = [];
-  await queue.drain((t) => {
+  await queue.drain((t, attempt) => {
     order.push(t.path);
     if (t.path !== "oldest.jpg") return Promise.resolve();
     addedAt.push(t.addedAt);
-    return t.attempts === 1 ? Promise.reject(new Error("transient")) : Promise.resolve();
+    return attempt === 1 ? Promise.reject(new Error("transient")) : Promise.resolve();
   }, () => {});
   assert.deepEqual(order, ["oldest.jpg", "oldest.jpg", "newer.jpg", "newest.jpg"]);
   assert.deepEqual(addedAt, [0, 0]);
   assert.deepEqual(pauses, [500]);
+});
+
+Deno.test("bare numbers queue too, index 0 among them, each attempt counted by the queue", async () => {
+  const numbers = new DestinationQueue<number>({
+    before: (a, b) => a < b,
+    slots: 2,
+    retries: 1,
+    retryPauseMs: 0,
+    retryable: () => true,
+    sleep: () => Promise.resolve(),
+  });
+  for (const index of [3, 0, 2, 1]) numbers.push(index);
+  const seen: [number, number][] = [];
+  const failed: [number, number][] = [];
+  await numbers.drain((index, attempt) => {
+    seen.push([index, attempt]);
+    return index === 2 ? Promise.reject(new Error("bad")) : Promise.resolve();
+  }, (index, _, attempts) => failed.push([index, attempts]));
+  assert.deepEqual(seen.filter(([index]) => index !== 2).map(([index]) => index), [0, 1, 3]);
+  assert.deepEqual(seen.filter(([index]) => index === 2), [[2, 1], [2, 2]]);
+  assert.deepEqual(failed, [[2, 2]]);
+  assert.equal(numbers.pending, 0);
 });

@@ -24,7 +24,6 @@ function task(
     size,
     priority: options.priority ?? "normal",
     addedAt: options.addedAt ?? 0,
-    attempts: 0,
   };
 }
 
