@@ -26,10 +26,14 @@ export interface DestinationPlan {
 
 /** How many lstat calls are in flight at once while planning. */
 const STAT_CONCURRENCY = 64;
+/** How many folders are listed at once while planning. */
+const LIST_CONCURRENCY = 8;
 
 /**
- * Decides what `destination` needs from `files`, given its `records`. Only a decision per
- * file is kept while the targets are looked at, never their whole file info.
+ * Decides what `destination` needs from `files`, given its `records`. Each target folder is
+ * listed once, and only the files found there are looked at one by one: a first run into an
+ * empty destination costs one listing per folder, not one lstat per file. Only a decision
+ * per file is kept, never its whole file info.
  *
  * @example
  * const plan = await planDestination(tree.files, "/ssd/card", await readRecords("/ssd/card"), true);
@@ -42,7 +46,9 @@ export async function planDestination(
 ): Promise<DestinationPlan> {
   const plan: DestinationPlan = { skip: [], recheck: [], copy: [], replacedBytes: 0 };
   const unchanged = new Uint8Array(files.paths.length);
-  await forEachConcurrently(files.paths, STAT_CONCURRENCY, async (rel, i) => {
+  const found = await presentTargets(files, destination);
+  await forEachConcurrently(found, STAT_CONCURRENCY, async (i) => {
+    const rel = files.paths[i];
     const target = await Deno.lstat(toNative(destination, rel)).catch(() => null);
     const record = records.get(rel);
     if (
@@ -61,6 +67,44 @@ export async function planDestination(
     else plan.skip.push(record);
   });
   return plan;
+}
+
+/**
+ * The indices of the files whose name is in their target folder. The scan lists a folder's
+ * files together, so each run of files with one parent is one listing. Names compare without
+ * case and in one Unicode form, so that on a case-insensitive volume a target is never
+ * missed (a name found that is not the file only costs an lstat that finds nothing).
+ */
+async function presentTargets(files: FileTable, destination: string): Promise<number[]> {
+  const runs: { folder: string; from: number; to: number }[] = [];
+  files.paths.forEach((rel, i) => {
+    const folder = rel.slice(0, Math.max(0, rel.lastIndexOf("/")));
+    const last = runs.at(-1);
+    if (last && last.folder === folder && last.to === i) last.to = i + 1;
+    else runs.push({ folder, from: i, to: i + 1 });
+  });
+  const present: number[][] = [];
+  await forEachConcurrently(runs, LIST_CONCURRENCY, async ({ folder, from, to }, k) => {
+    const names = new Set<string>();
+    try {
+      for await (const entry of Deno.readDir(toNative(destination, folder))) {
+        names.add(comparable(entry.name));
+      }
+    } catch {
+      // No such folder (or no folder there): none of its files is on the destination.
+      return;
+    }
+    present[k] = [];
+    for (let i = from; i < to; i++) {
+      const rel = files.paths[i];
+      if (names.has(comparable(rel.slice(rel.lastIndexOf("/") + 1)))) present[k].push(i);
+    }
+  });
+  return present.flat();
+}
+
+function comparable(name: string): string {
+  return name.normalize("NFC").toLowerCase();
 }
 
 /**

@@ -1,0 +1,68 @@
+/**
+ * planDestination on a real destination folder: what is skipped, re-read or copied, and the
+ * bytes the copies replace. Folders are listed once; files found there are looked at.
+ */
+import { assert } from "../deps.ts";
+import { path } from "../../src/deps.ts";
+import { fileTable } from "../../src/coordinator/file_table.ts";
+import type { SourceFile } from "../../src/coordinator/messages.ts";
+import { planDestination } from "../../src/coordinator/plan.ts";
+import type { ManifestEntry } from "../../src/verify/manifest.ts";
+import { testFolder } from "../helpers.ts";
+
+const MTIME_MS = Date.UTC(2024, 4, 1, 10, 30, 15, 250);
+
+function source(rel: string, size: number): SourceFile {
+  return { path: rel, size, mtimeMs: MTIME_MS, mode: 0o100644 };
+}
+
+function record(rel: string, size: number, verifiedAt: string | null): ManifestEntry {
+  return { path: rel, size, mtimeMs: MTIME_MS, hash: "sha256", digest: "0".repeat(64), verifiedAt };
+}
+
+async function put(root: string, rel: string, size: number): Promise<void> {
+  const file = path.join(root, rel);
+  await Deno.mkdir(path.dirname(file), { recursive: true });
+  await Deno.writeFile(file, new Uint8Array(size));
+  await Deno.utime(file, new Date(), new Date(MTIME_MS));
+}
+
+Deno.test("unchanged files are skipped or re-read; changed, missing and unrecorded ones copied", async () => {
+  await using folder = await testFolder();
+  const root = folder.path;
+  await put(root, "DCIM/a.jpg", 10); // recorded, verified, as on disk: skipped
+  await put(root, "DCIM/b.jpg", 99); // recorded with 20 bytes, 99 on disk: copied over
+  await put(root, "DCIM/d.jpg", 40); // on disk without a record: copied over
+  await put(root, "DCIM/e.jpg", 50); // recorded, never read back: re-read
+  const files = fileTable([
+    source("DCIM/a.jpg", 10),
+    source("DCIM/b.jpg", 20),
+    source("DCIM/c.jpg", 30), // recorded, gone from the disk: copied
+    source("DCIM/d.jpg", 40),
+    source("DCIM/e.jpg", 50),
+    source("MISC/f.jpg", 60), // a folder the destination does not have
+  ]);
+  const records = new Map(
+    [
+      record("DCIM/a.jpg", 10, "2024-05-02T00:00:00.000Z"),
+      record("DCIM/b.jpg", 20, "2024-05-02T00:00:00.000Z"),
+      record("DCIM/c.jpg", 30, "2024-05-02T00:00:00.000Z"),
+      record("DCIM/e.jpg", 50, null),
+    ].map((entry) => [entry.path, entry]),
+  );
+
+  const plan = await planDestination(files, root, records, true);
+  assert.deepEqual(plan.skip.map((entry) => entry.path), ["DCIM/a.jpg"]);
+  assert.deepEqual(plan.recheck.map(({ index }) => files.paths[index]), ["DCIM/e.jpg"]);
+  assert.deepEqual(plan.copy.map((index) => files.paths[index]), [
+    "DCIM/b.jpg",
+    "DCIM/c.jpg",
+    "DCIM/d.jpg",
+    "MISC/f.jpg",
+  ]);
+  assert.equal(plan.replacedBytes, 99 + 40);
+
+  const unverified = await planDestination(files, root, records, false);
+  assert.deepEqual(unverified.skip.map((entry) => entry.path), ["DCIM/a.jpg", "DCIM/e.jpg"]);
+  assert.deepEqual(unverified.recheck, []);
+});
