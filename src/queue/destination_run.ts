@@ -77,6 +77,8 @@ const AUTO_START_SLOTS = 4;
  */
 const SMALL_FILE_BYTES = 1024 * 1024;
 const AUTO_SMALL_FILES_SLOTS = 8;
+/** The chunk buffer of a file smaller than this (which one read then holds whole). */
+const SMALL_BUFFER = 64 * 1024;
 /** Files below this size are committed in batches where the file system allows it. */
 const BATCH_FILE_BYTES = 8 * 1024 * 1024;
 /**
@@ -103,7 +105,9 @@ const MONITOR_INTERVAL_MS = 500;
  * are posted.
  */
 export class DestinationRun implements Disposable {
+  /** Chunk buffers not in use: CHUNK_SIZE ones, and SMALL_BUFFER ones for small files. */
   #buffers: Uint8Array[] = [];
+  #smallBuffers: Uint8Array[] = [];
   #hashers = new HasherPool();
   /** The source's files; everything below that is per file is in columns by its index. */
   #files: FileTable;
@@ -480,6 +484,7 @@ export class DestinationRun implements Disposable {
         const { hash } = this.#digests.get(index)!;
         const { digest, bytes } = await this.#withSlot(
           hash,
+          this.#files.sizes[index],
           (buffer, hasher) => digestFile(target, buffer, hasher, this.#pace),
         );
         if (bytes !== this.#files.sizes[index] || !this.#digests.holds(index, { hash, digest })) {
@@ -603,6 +608,7 @@ export class DestinationRun implements Disposable {
     const pace = this.#pace;
     const { digest, resumed, temp } = await this.#withSlot(
       hash,
+      file.size,
       (buffer, hasher) =>
         copyFile(source, file, target, buffer, hasher, { pace, deferCommit: batch !== null }),
     );
@@ -717,18 +723,21 @@ export class DestinationRun implements Disposable {
   }
 
   /**
-   * Lends a chunk buffer and an initialized hasher for `hash`; at most one of each per busy
-   * slot ever exists.
+   * Lends a chunk buffer for a file of `size` bytes and an initialized hasher for `hash`; at
+   * most one of each per busy slot ever exists. A small file gets a small buffer, which it
+   * fills in one read: a run of small files never touches the pages of a big one.
    */
   async #withSlot<T>(
     hash: HashAlgorithm,
+    size: number,
     use: (buffer: Uint8Array, hasher: Hasher) => Promise<T>,
   ): Promise<T> {
-    const buffer = this.#buffers.pop() ?? new Uint8Array(CHUNK_SIZE);
+    const pool = size < SMALL_BUFFER ? this.#smallBuffers : this.#buffers;
+    const buffer = pool.pop() ?? new Uint8Array(size < SMALL_BUFFER ? SMALL_BUFFER : CHUNK_SIZE);
     try {
       return await this.#hashers.lend(hash, (hasher) => use(buffer, hasher));
     } finally {
-      this.#buffers.push(buffer);
+      pool.push(buffer);
     }
   }
 }
