@@ -221,12 +221,15 @@ export class DestinationRun implements Disposable {
       readBack = await this.#verify([...copied, ...rechecked]);
       post({ type: "phase", phase: "verify", state: "end" });
     }
-    // Copies not read back: --no-verify, or the run was stopped first.
-    this.#status.forEach((status, index) => {
-      if (status === GOOD && this.#verifiedAt[index] === 0) {
-        post({ type: "file", result: this.#result(index, "copied") });
-      }
-    });
+    // Copies a stopped run did not read back. (With --no-verify each was told as it was
+    // made, so that 100,000 results never wait here at once.)
+    if (job.verify) {
+      this.#status.forEach((status, index) => {
+        if (status === GOOD && this.#verifiedAt[index] === 0) {
+          post({ type: "file", result: this.#result(index, "copied") });
+        }
+      });
+    }
 
     try {
       await this.#journal.close();
@@ -635,13 +638,14 @@ export class DestinationRun implements Disposable {
     });
   }
 
-  /** A copy carries its final name. */
+  /** A copy carries its final name; without a read-back to come, that is its result. */
   #committed(index: number, target: string): void {
     this.#verifiedAt[index] = 0;
     this.#touched.add(path.dirname(target));
     this.#status[index] = GOOD;
     this.#journal.add(this.#entry(index));
     this.#monitor.fileDone();
+    if (!this.job.verify) this.post({ type: "file", result: this.#result(index, "copied") });
   }
 
   #fail(index: number, error: unknown): void {
