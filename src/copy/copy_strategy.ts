@@ -173,7 +173,7 @@ async function checkedPrefix(
 }
 
 /** Reads until `into` is full or the file ends; returns the bytes read. */
-async function readFull(file: Deno.FsFile, into: Uint8Array): Promise<number> {
+export async function readFull(file: Deno.FsFile, into: Uint8Array): Promise<number> {
   let filled = 0;
   while (filled < into.length) {
     const n = await file.read(into.subarray(filled));

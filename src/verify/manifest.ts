@@ -11,6 +11,7 @@ import { path } from "../deps.ts";
 import { ExitCode, FanoutError } from "../errors.ts";
 import { RECORDS_FOLDER } from "../coordinator/scan.ts";
 import { Buffer } from "../deps.ts";
+import { readFull } from "../copy/copy_strategy.ts";
 import { fsyncFolder, tempPathFor } from "../copy/durable.ts";
 import { unsafeRelativePath } from "../relative_path.ts";
 import {
@@ -351,17 +352,6 @@ async function sameBytes(a: string, b: string, length: number): Promise<boolean>
     if (n !== m || Buffer.compare(one.subarray(0, n), two.subarray(0, m)) !== 0) return false;
     if (n < BLOCK) return true;
   }
-}
-
-/** Reads until `into` is full or the file ends; returns the bytes read. */
-async function readFull(file: Deno.FsFile, into: Uint8Array): Promise<number> {
-  let filled = 0;
-  while (filled < into.length) {
-    const n = await file.read(into.subarray(filled));
-    if (n === null) break;
-    filled += n;
-  }
-  return filled;
 }
 
 /**

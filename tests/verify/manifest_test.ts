@@ -210,3 +210,37 @@ Deno.test("a second writeRecords with the same entries rewrites nothing; a chang
   assert.notEqual(after[0].ino, before[0].ino, "the manifest changed and was rewritten");
   assert.deepEqual(after[1], before[1], "SHA256SUMS did not change and was kept");
 });
+
+Deno.test("records of many blocks, made one at a time in path order, are the bytes formatManifest makes", async () => {
+  await using folder = await testFolder();
+  // About 140 bytes a line: some 2 MiB of manifest, many blocks of it.
+  const entries = Array.from(
+    { length: 15_000 },
+    (_, i) =>
+      entry(`DCIM/${String(i).padStart(6, "0")}.JPG`, {
+        digest: createHash("sha256").update(String(i)).digest("hex"),
+        hash: i % 3 === 0 ? "xxh128" : "sha256",
+        ...(i % 3 === 0 ? { digest: createHash("md5").update(String(i)).digest("hex") } : {}),
+      }),
+  );
+  async function* oneAtATime() {
+    for (const one of entries) yield one;
+  }
+  await writeRecords(folder.path, oneAtATime(), "sha256", { sorted: true });
+
+  const records = path.join(folder.path, ".fanout");
+  assert.equal(
+    await Deno.readTextFile(path.join(records, "manifest.ndjson")),
+    formatManifest(entries, "sha256"),
+  );
+  for (const format of [SUMS_FORMATS.sha256, SUMS_FORMATS.xxh128]) {
+    const lines = parseSums(await Deno.readTextFile(path.join(records, format.name)), format);
+    const expected = entries.filter((e) => e.hash === format.hash);
+    assert.deepEqual(lines, expected.map(({ digest, path }) => ({ digest, path })));
+  }
+  assert.deepEqual(
+    (await Array.fromAsync(Deno.readDir(records))).map((e) => e.name).sort(),
+    ["SHA256SUMS", "XXH128SUMS", "manifest.ndjson"],
+    "no B3SUMS for no BLAKE3 entry, and no temp file",
+  );
+});
