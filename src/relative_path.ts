@@ -15,6 +15,16 @@ export function toNative(root: string, rel: string): string {
 }
 
 /**
+ * The folder of a relative, "/"-separated path: "" at the root.
+ *
+ * @example
+ * parentOf("DCIM/100CANON/IMG_0001.CR3"); // "DCIM/100CANON"
+ */
+export function parentOf(rel: string): string {
+  return rel.slice(0, Math.max(0, rel.lastIndexOf("/")));
+}
+
+/**
  * Why `rel` cannot name a file inside a root, or null when it can: it must be relative,
  * without empty, "." or ".." segments and without NUL; on Windows also without "\" or ":".
  *

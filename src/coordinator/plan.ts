@@ -8,11 +8,11 @@
 import type { FileTable } from "./file_table.ts";
 import type { ManifestEntry } from "../verify/manifest.ts";
 import { forEachConcurrently } from "../concurrency.ts";
-import { toNative } from "../relative_path.ts";
+import { parentOf, toNative } from "../relative_path.ts";
 
 export interface DestinationPlan {
-  /** Unchanged files, with the record that vouches for each. */
-  skip: ManifestEntry[];
+  /** Unchanged files (by index in the table), with the record that vouches for each. */
+  skip: { index: number; record: ManifestEntry }[];
   /**
    * Unchanged files whose copy was never read back (by index in the table), with their
    * record: verify only.
@@ -64,7 +64,7 @@ export async function planDestination(
     const record = records.get(rel);
     if (!unchanged[i] || !record) plan.copy.push(i);
     else if (verify && record.verifiedAt === null) plan.recheck.push({ index: i, record });
-    else plan.skip.push(record);
+    else plan.skip.push({ index: i, record });
   });
   return plan;
 }
@@ -78,7 +78,7 @@ export async function planDestination(
 async function presentTargets(files: FileTable, destination: string): Promise<number[]> {
   const runs: { folder: string; from: number; to: number }[] = [];
   files.paths.forEach((rel, i) => {
-    const folder = rel.slice(0, Math.max(0, rel.lastIndexOf("/")));
+    const folder = parentOf(rel);
     const last = runs.at(-1);
     if (last && last.folder === folder && last.to === i) last.to = i + 1;
     else runs.push({ folder, from: i, to: i + 1 });

@@ -36,7 +36,7 @@ export class SourceConsistency {
     if (!this.#first.has(index)) {
       this.#first.set(index, content);
       return false;
-    } else if (this.#first.get(index)!.hash === content.hash) {
+    } else if (this.#first.algorithm(index) === content.hash) {
       agrees = this.#first.holds(index, content);
     } else {
       const key = `${content.hash}:${index}`;

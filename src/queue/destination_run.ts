@@ -21,7 +21,7 @@ import { copyFile, RESUME_MIN_BYTES } from "../copy/copy_strategy.ts";
 import { CommitBatch, CommitError } from "../copy/commit_batch.ts";
 import { fsyncFolder, removeStaleTemps, tempPathFor } from "../copy/durable.ts";
 import { type FileSystemHandle, openLibc } from "../libc.ts";
-import { toNative } from "../relative_path.ts";
+import { parentOf, toNative } from "../relative_path.ts";
 import { openCacheDropper } from "../verify/cache_drop.ts";
 import {
   CHUNK_SIZE,
@@ -295,11 +295,9 @@ export class DestinationRun implements Disposable {
     const recheckBytes = plan.recheck.reduce((sum, { index }) => sum + sizes[index], 0);
     this.#stats.planned(job.verify ? 2 * bytes + recheckBytes : bytes);
     post({ type: "phase", phase: "manifest", state: "end", files: plan.copy.length, bytes });
-    const indexOf = plan.skip.length > 0 ? indexByPath(job.files) : null;
-    for (const record of plan.skip) {
+    for (const { index, record } of plan.skip) {
       const { path: rel, size, hash, digest } = record;
       const content = { hash, digest };
-      const index = indexOf!.get(rel)!;
       post({
         type: "file",
         result: { index, path: rel, size, status: "skipped", content, attempts: 0 },
@@ -484,7 +482,7 @@ export class DestinationRun implements Disposable {
             reason: "the page cache could not be dropped for some files",
           };
         }
-        const { hash } = this.#digests.get(index)!;
+        const hash = this.#digests.algorithm(index)!;
         const { digest, bytes } = await this.#withSlot(
           hash,
           this.#files.sizes[index],
@@ -702,7 +700,10 @@ export class DestinationRun implements Disposable {
     plan: DestinationPlan,
   ): AsyncGenerator<ManifestEntry> {
     // A file of this run is its index in the table; any other record is itself.
-    const items: (number | ManifestEntry)[] = [...plan.skip, ...this.#links];
+    const items: (number | ManifestEntry)[] = [
+      ...plan.skip.map(({ record }) => record),
+      ...this.#links,
+    ];
     this.#status.forEach((status, index) => {
       if (status === GOOD) items.push(index);
     });
@@ -759,20 +760,10 @@ function syncfsReportsErrors(): boolean {
   return major > 5 || (major === 5 && minor >= 8);
 }
 
-/** Each path of `files` to its index. */
-function indexByPath(files: FileTable): Map<string, number> {
-  return new Map(files.paths.map((rel, index) => [rel, index]));
-}
-
 async function exists(folder: string): Promise<boolean> {
   try {
     return (await Deno.stat(folder)).isDirectory;
   } catch {
     return false;
   }
-}
-
-/** The folder of a relative, "/"-separated path: "" at the root. */
-function parentOf(rel: string): string {
-  return rel.slice(0, Math.max(0, rel.lastIndexOf("/")));
 }

@@ -2,7 +2,7 @@
  * DigestColumn: one digest per file index, kept as bytes (32 a file, not a 64-character
  * string and its object), with the algorithm that made it.
  */
-import { type ContentHash, DIGEST_LENGTH, HASH_ALGORITHMS } from "./hashers.ts";
+import { type ContentHash, DIGEST_LENGTH, HASH_ALGORITHMS, type HashAlgorithm } from "./hashers.ts";
 
 /** The most bytes any algorithm's digest takes. */
 const SLOT = Math.max(...Object.values(DIGEST_LENGTH)) / 2;
@@ -36,6 +36,12 @@ export class DigestColumn {
 
   has(index: number): boolean {
     return this.#algorithms[index] !== 0;
+  }
+
+  /** The algorithm of the digest kept for `index`, or undefined. */
+  algorithm(index: number): HashAlgorithm | undefined {
+    const code = this.#algorithms[index];
+    return code === 0 ? undefined : HASH_ALGORITHMS[code - 1];
   }
 
   clear(index: number): void {

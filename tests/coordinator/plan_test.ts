@@ -52,7 +52,8 @@ Deno.test("unchanged files are skipped or re-read; changed, missing and unrecord
   );
 
   const plan = await planDestination(files, root, records, true);
-  assert.deepEqual(plan.skip.map((entry) => entry.path), ["DCIM/a.jpg"]);
+  assert.deepEqual(plan.skip.map(({ index }) => files.paths[index]), ["DCIM/a.jpg"]);
+  assert.deepEqual(plan.skip.map(({ record }) => record.path), ["DCIM/a.jpg"]);
   assert.deepEqual(plan.recheck.map(({ index }) => files.paths[index]), ["DCIM/e.jpg"]);
   assert.deepEqual(plan.copy.map((index) => files.paths[index]), [
     "DCIM/b.jpg",
@@ -63,6 +64,6 @@ Deno.test("unchanged files are skipped or re-read; changed, missing and unrecord
   assert.equal(plan.replacedBytes, 99 + 40);
 
   const unverified = await planDestination(files, root, records, false);
-  assert.deepEqual(unverified.skip.map((entry) => entry.path), ["DCIM/a.jpg", "DCIM/e.jpg"]);
+  assert.deepEqual(unverified.skip.map(({ record }) => record.path), ["DCIM/a.jpg", "DCIM/e.jpg"]);
   assert.deepEqual(unverified.recheck, []);
 });

@@ -34,3 +34,10 @@ Deno.test("holds is false for another digest, another algorithm, or none", () =>
   column.clear(0);
   assert.equal(column.get(0), undefined);
 });
+
+Deno.test("the algorithm of a digest is known without its digest", () => {
+  const column = new DigestColumn(2);
+  column.set(1, { hash: "xxh128", digest: "ab".repeat(16) });
+  assert.equal(column.algorithm(0), undefined);
+  assert.equal(column.algorithm(1), "xxh128");
+});
