@@ -7,7 +7,9 @@
  * fsync per file, for one flush per batch instead of one per file. If the flush fails, no
  * copy of the batch is renamed: each fails with the reason, and its temp file goes.
  *
- * Batches commit one after another, while the copy slots go on filling the next one.
+ * Batches commit one after another, while the copy slots go on filling the next one. A
+ * batch is only used on a local file system (whose syncfs covers every copy), so its renames
+ * are synchronous calls: they return at memory speed there.
  */
 
 /** One complete copy waiting for its commit. */
@@ -81,7 +83,7 @@ export class CommitBatch {
             "the destination's file system could not be flushed to disk (syncfs failed)",
           );
         }
-        await Deno.rename(copy.temp, copy.target);
+        Deno.renameSync(copy.temp, copy.target);
       } catch (error) {
         await Deno.remove(copy.temp).catch(() => {});
         copy.settle(error);

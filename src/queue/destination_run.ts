@@ -486,7 +486,8 @@ export class DestinationRun implements Disposable {
         const { digest, bytes } = await this.#withSlot(
           hash,
           this.#files.sizes[index],
-          (buffer, hasher) => digestFile(target, buffer, hasher, this.#pace),
+          (buffer, hasher) =>
+            digestFile(target, buffer, hasher, this.#pace, { local: this.#batch !== null }),
         );
         if (bytes !== this.#files.sizes[index] || !this.#digests.holds(index, { hash, digest })) {
           throw new VerifyMismatchError(

@@ -82,18 +82,35 @@ for (const hash of HASH_ALGORITHMS) {
   });
 }
 
-Deno.test("the mode of the copy follows the source's, not the umask", async () => {
-  await using folder = await testFolder();
-  const destination = await destinationFolder(folder.path);
-  for (const mode of [0o600, 0o755, 0o444]) {
-    const { sourcePath, file } = await makeSource(folder.path, `m${mode.toString(8)}`, 10, mode);
-    const target = path.join(destination, file.path);
-    await copyFile(sourcePath, file, target, new Uint8Array(1024), sha256Hasher());
-    if (Deno.build.os !== "windows") {
-      assert.equal((await Deno.stat(target)).mode! & 0o777, mode, mode.toString(8));
+// Both ways a copy is written: streamed and committed at once, or written whole and left for
+// a batch to commit (deferCommit).
+const WAYS = [{ deferCommit: false }, { deferCommit: true }];
+
+for (const options of WAYS) {
+  Deno.test(`the mode of the copy follows the source's, not the umask (${way(options)})`, async () => {
+    await using folder = await testFolder();
+    const destination = await destinationFolder(folder.path);
+    for (const mode of [0o600, 0o755, 0o444]) {
+      const { sourcePath, file } = await makeSource(folder.path, `m${mode.toString(8)}`, 10, mode);
+      const target = path.join(destination, file.path);
+      const { temp } = await copyFile(
+        sourcePath,
+        file,
+        target,
+        new Uint8Array(1024),
+        sha256Hasher(),
+        options,
+      );
+      if (Deno.build.os !== "windows") {
+        assert.equal((await Deno.stat(temp ?? target)).mode! & 0o777, mode, mode.toString(8));
+      }
     }
-  }
-});
+  });
+}
+
+function way({ deferCommit }: { deferCommit: boolean }): string {
+  return deferCommit ? "written whole, commit deferred" : "streamed";
+}
 
 Deno.test("an existing target is replaced by the complete copy", async () => {
   await using folder = await testFolder();
@@ -104,76 +121,120 @@ Deno.test("an existing target is replaced by the complete copy", async () => {
   assert.deepEqual(await Deno.readFile(target), await Deno.readFile(sourcePath));
 });
 
-Deno.test("a source whose mtime differs from the scan throws SourceChangedError and leaves nothing", async () => {
-  await using folder = await testFolder();
-  const { sourcePath, file } = await makeSource(folder.path, "clip.mp4", 300_000);
-  const destination = await destinationFolder(folder.path);
-  const target = path.join(destination, "clip.mp4");
-  // The file was written again after the scan: same size, a newer mtime.
-  await Deno.utime(sourcePath, new Date(), new Date(MTIME_MS + 2000));
-  await assert.rejects(
-    copyFile(sourcePath, file, target, new Uint8Array(64 * 1024), sha256Hasher()),
-    SourceChangedError,
-  );
-  assert.deepEqual(await Array.fromAsync(Deno.readDir(destination)), [], "no target, no temp");
-});
-
-// A big file takes many reads; a small one fits one read, which must not pass for the end.
-for (const [name, size] of [["clip.mp4", 300_000], ["note.xmp", 5]] as const) {
-  Deno.test(`a ${size}-byte source that grew after the scan throws SourceChangedError and leaves nothing`, async () => {
-    await using folder = await testFolder();
-    const { sourcePath, file } = await makeSource(folder.path, name, size);
-    const destination = await destinationFolder(folder.path);
-    await Deno.writeFile(sourcePath, new Uint8Array(10), { append: true });
-    await Deno.utime(sourcePath, new Date(), new Date(MTIME_MS));
-    await assert.rejects(
-      copyFile(
-        sourcePath,
-        file,
-        path.join(destination, name),
-        new Uint8Array(4096),
-        sha256Hasher(),
-      ),
-      SourceChangedError,
+for (const options of WAYS) {
+  // A big file takes many reads; a small one fits one read, which must not pass for the end.
+  for (const [name, size] of [["clip.mp4", 300_000], ["note.xmp", 5]] as const) {
+    Deno.test(
+      `a ${size}-byte source whose mtime differs from the scan throws SourceChangedError and leaves nothing (${
+        way(options)
+      })`,
+      async () => {
+        await using folder = await testFolder();
+        const { sourcePath, file } = await makeSource(folder.path, name, size);
+        const destination = await destinationFolder(folder.path);
+        // The file was written again after the scan: same size, a newer mtime.
+        await Deno.utime(sourcePath, new Date(), new Date(MTIME_MS + 2000));
+        await assert.rejects(
+          copyFile(
+            sourcePath,
+            file,
+            path.join(destination, name),
+            new Uint8Array(64 * 1024),
+            sha256Hasher(),
+            options,
+          ),
+          SourceChangedError,
+        );
+        assert.deepEqual(
+          await Array.fromAsync(Deno.readDir(destination)),
+          [],
+          "no target, no temp",
+        );
+      },
     );
-    assert.deepEqual(await Array.fromAsync(Deno.readDir(destination)), []);
-  });
+
+    for (const change of ["grew", "shrank"]) {
+      Deno.test(
+        `a ${size}-byte source that ${change} after the scan throws SourceChangedError and leaves nothing (${
+          way(options)
+        })`,
+        async () => {
+          await using folder = await testFolder();
+          const { sourcePath, file } = await makeSource(folder.path, name, size);
+          const destination = await destinationFolder(folder.path);
+          if (change === "grew") {
+            await Deno.writeFile(sourcePath, new Uint8Array(10), { append: true });
+          } else await Deno.truncate(sourcePath, size - 1);
+          await Deno.utime(sourcePath, new Date(), new Date(MTIME_MS));
+          await assert.rejects(
+            copyFile(
+              sourcePath,
+              file,
+              path.join(destination, name),
+              new Uint8Array(4096),
+              sha256Hasher(),
+              options,
+            ),
+            SourceChangedError,
+          );
+          assert.deepEqual(await Array.fromAsync(Deno.readDir(destination)), []);
+        },
+      );
+    }
+  }
+
+  Deno.test(
+    `a vanished source fails as a source change (never retried) and leaves no temp file (${
+      way(options)
+    })`,
+    async () => {
+      await using folder = await testFolder();
+      const destination = await destinationFolder(folder.path);
+      const file: SourceFile = { path: "gone.jpg", size: 5, mtimeMs: MTIME_MS, mode: 0o100644 };
+      await assert.rejects(
+        copyFile(
+          path.join(folder.path, "gone.jpg"),
+          file,
+          path.join(destination, "gone.jpg"),
+          new Uint8Array(16),
+          sha256Hasher(),
+          options,
+        ),
+        SourceChangedError,
+        "the source file vanished before it was copied",
+      );
+      assert.deepEqual(await Array.fromAsync(Deno.readDir(destination)), []);
+    },
+  );
 }
 
-Deno.test("a vanished source fails as a source change (never retried) and leaves no temp file", async () => {
-  await using folder = await testFolder();
-  const destination = await destinationFolder(folder.path);
-  const file: SourceFile = { path: "gone.jpg", size: 5, mtimeMs: MTIME_MS, mode: 0o100644 };
-  await assert.rejects(
-    copyFile(
-      path.join(folder.path, "gone.jpg"),
+// Whole in one buffer (0, 1, 70,000 bytes) or streamed through a smaller one (3 MiB).
+for (const size of [0, 1, 70_000, 3 * 1024 * 1024 + 5]) {
+  Deno.test(`with deferCommit a ${size}-byte copy is a complete temp file with the source's digest, mode and mtime, and the final name stays free`, async () => {
+    await using folder = await testFolder();
+    const { sourcePath, file } = await makeSource(folder.path, "IMG_0002.JPG", size);
+    const destination = await destinationFolder(folder.path);
+    const target = path.join(destination, "IMG_0002.JPG");
+    const result = await copyFile(
+      sourcePath,
       file,
-      path.join(destination, "gone.jpg"),
-      new Uint8Array(16),
+      target,
+      new Uint8Array(1 << 20),
       sha256Hasher(),
-    ),
-    SourceChangedError,
-    "the source file vanished before it was copied",
-  );
-  assert.deepEqual(await Array.fromAsync(Deno.readDir(destination)), []);
-});
+      { deferCommit: true },
+    );
+    const sha256sum = await sh("sha256sum", [sourcePath]);
+    assert.equal(result.digest, sha256sum.stdout.split(" ")[0]);
+    assert.equal(result.bytes, size);
 
-Deno.test("with deferCommit the copy is a complete temp file and the final name stays free", async () => {
-  await using folder = await testFolder();
-  const { sourcePath, file } = await makeSource(folder.path, "IMG_0002.JPG", 70_000);
-  const destination = await destinationFolder(folder.path);
-  const target = path.join(destination, "IMG_0002.JPG");
-  const result = await copyFile(sourcePath, file, target, new Uint8Array(1 << 20), sha256Hasher(), {
-    deferCommit: true,
+    assert.equal(result.temp, path.join(destination, (await tempFiles(destination))[0]));
+    assert.deepEqual(await Array.fromAsync(Deno.readDir(destination), (e) => e.name), [
+      path.basename(result.temp!),
+    ]);
+    const cmp = await sh("cmp", [sourcePath, result.temp!]);
+    assert.equal(cmp.code, 0, cmp.stdout + cmp.stderr);
+    const info = await Deno.stat(result.temp!);
+    assert.equal(info.mtime?.getTime(), MTIME_MS);
+    assert.equal(info.mode! & 0o777, 0o640);
   });
-
-  assert.equal(result.temp, path.join(destination, (await tempFiles(destination))[0]));
-  assert.deepEqual(await Array.fromAsync(Deno.readDir(destination), (e) => e.name), [
-    path.basename(result.temp!),
-  ]);
-  const cmp = await sh("cmp", [sourcePath, result.temp!]);
-  assert.equal(cmp.code, 0, cmp.stdout + cmp.stderr);
-  const info = await Deno.stat(result.temp!);
-  assert.equal(info.mtime?.getTime(), MTIME_MS);
-  assert.equal(info.mode! & 0o777, 0o640);
-});
+}

@@ -3,7 +3,7 @@
  * `b3sum`) on files, fed in chunks through one reused hasher.
  */
 import { assert } from "../deps.ts";
-import { path } from "../../src/deps.ts";
+import { createHash, path } from "../../src/deps.ts";
 import {
   createHasher,
   DIGEST_LENGTH,
@@ -13,6 +13,7 @@ import {
   HASH_ALGORITHMS,
   type HashAlgorithm,
   HasherPool,
+  sha256Hasher,
 } from "../../src/verify/hashers.ts";
 import { sh, testFolder, writeRandomFile } from "../helpers.ts";
 
@@ -56,15 +57,34 @@ for (const hash of HASH_ALGORITHMS) {
     for (const size of [0, 1, 4096, 3 * 4096 + 7, 1 << 20]) {
       const file = path.join(folder.path, `f${size}`);
       await writeRandomFile(file, size);
-      const { digest, bytes } = await pool.lend(hash, (h) => digestFile(file, buffer, h));
-      assert.equal(bytes, size);
       const [program, args] = JUDGES[hash];
       const judge = await sh(program, [...args, file]);
       assert.equal(judge.code, 0, judge.stderr);
-      assert.equal(digest, judge.stdout.split(" ")[0], `${program} on ${size} bytes`);
+      for (const local of [false, true]) {
+        const { digest, bytes } = await pool.lend(
+          hash,
+          (h) => digestFile(file, buffer, h, undefined, { local }),
+        );
+        assert.equal(bytes, size);
+        assert.equal(digest, judge.stdout.split(" ")[0], `${program} on ${size} bytes`);
+      }
     }
   });
 }
+
+Deno.test("digestFile does not take a short read for the end: a FIFO fed in three parts", async () => {
+  await using folder = await testFolder();
+  const fifo = path.join(folder.path, "fifo");
+  assert.equal((await sh("mkfifo", [fifo])).code, 0);
+  // Each part comes on its own, so the reads after the first two come back short.
+  const writer = new Deno.Command("sh", {
+    args: ["-c", `{ printf abc; sleep 0.2; printf def; sleep 0.2; printf ghi; } > "${fifo}"`],
+  }).spawn();
+  const { digest, bytes } = await digestFile(fifo, new Uint8Array(4096), sha256Hasher());
+  await writer.status;
+  assert.equal(bytes, 9);
+  assert.equal(digest, createHash("sha256").update("abcdefghi").digest("hex"));
+});
 
 Deno.test("HasherPool lends one hasher per concurrent use and reuses it afterwards", async () => {
   const pool = new HasherPool();
