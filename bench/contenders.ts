@@ -24,6 +24,8 @@ export interface Contender {
   verified: boolean;
   /** Programs that must be on PATH. */
   tools: string[];
+  /** Drops the page cache between its commands (needs root and a writable /proc). */
+  dropsCaches?: boolean;
   steps(paths: RunPaths): Step[];
 }
 
@@ -32,6 +34,12 @@ const cp = (p: RunPaths): Step[] =>
 
 const rsync = (p: RunPaths): Step[] =>
   p.destinations.map((d) => ({ program: "rsync", args: ["-a", `${p.source}/`, `${d}/`] }));
+
+/** Writes every dirty page to disk, then empties the page cache: the next reads are disk reads. */
+const dropCachesStep: Step = {
+  program: "sh",
+  args: ["-c", "sync && echo 3 > /proc/sys/vm/drop_caches"],
+};
 
 const sha256sumCheck = (p: RunPaths): Step[] =>
   p.destinations.map((d) => ({ program: "sha256sum", args: ["-c", p.checksums], cwd: d }));
@@ -66,6 +74,15 @@ export const CONTENDERS: readonly Contender[] = [
     verified: true,
     tools: ["cp", "sha256sum"],
     steps: (p) => [...cp(p), ...sha256sumCheck(p)],
+  },
+  {
+    // The same proof fanout gives: each copy read back from the disk, not the page cache.
+    id: "cp-sha256sum-disk",
+    label: "`cp -r` + drop the page cache + `sha256sum -c`",
+    verified: true,
+    tools: ["cp", "sha256sum"],
+    dropsCaches: true,
+    steps: (p) => [...cp(p), dropCachesStep, ...sha256sumCheck(p)],
   },
   { id: "rsync", label: "`rsync -a`", verified: false, tools: ["rsync"], steps: rsync },
   {
