@@ -30,6 +30,7 @@ import { scanSource, type SourceTree } from "./scan.ts";
 import { type FilterRules, pathFilter } from "./filter.ts";
 import { ProgressAggregator } from "./progress.ts";
 import { SourceConsistency } from "./source_consistency.ts";
+import { type SharedFileTable, shareFileTable } from "./file_table.ts";
 
 export interface BackupSettings {
   source: string;
@@ -243,9 +244,10 @@ export class BackupCoordinator {
     );
     this.#tallies = tallies;
     this.#progress = new ProgressAggregator(settings.destinations, this.now);
+    const files = shareFileTable(tree.files);
     await Promise.all(
       tallies.map((tally, i) =>
-        this.#runWorker(i, this.#job(i, tally.root, layout.source, tree), consistency, start)
+        this.#runWorker(i, this.#job(i, tally.root, layout.source, tree, files), consistency, start)
       ),
     );
     await this.#amendRecords(tallies);
@@ -270,13 +272,19 @@ export class BackupCoordinator {
     return summary;
   }
 
-  #job(index: number, destination: string, source: string, tree: SourceTree): DestinationJob {
+  #job(
+    index: number,
+    destination: string,
+    source: string,
+    tree: SourceTree,
+    files: SharedFileTable,
+  ): DestinationJob {
     const { workers, retries, retryPauseMs, verify, order, priorities, limits, hash } =
       this.settings;
     return {
       destination,
       source,
-      files: tree.files,
+      files,
       folders: tree.folders,
       links: tree.links,
       workers: workers[index] ?? "auto",

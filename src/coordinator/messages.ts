@@ -1,5 +1,5 @@
 import type { TaskOrder, TaskPriority } from "../queue/file_task.ts";
-import type { FileTable } from "./file_table.ts";
+import type { SharedFileTable } from "./file_table.ts";
 import type { ContentHash, HashAlgorithm } from "../verify/hashers.ts";
 
 /**
@@ -36,8 +36,8 @@ export interface DestinationJob {
   destination: string;
   /** Absolute source root. */
   source: string;
-  /** Every regular file of the source tree. */
-  files: FileTable;
+  /** Every regular file of the source tree, shared by every worker (openFileTable). */
+  files: SharedFileTable;
   /** Every folder of the source tree, relative and "/"-separated, parents first. */
   folders: string[];
   /** Symlinks to copy as links (--links); empty otherwise. */

@@ -15,7 +15,7 @@ import {
   VerifyMismatchError,
 } from "../errors.ts";
 import type { DestinationJob, FileResult, FromWorker, ReadBack } from "../coordinator/messages.ts";
-import { fileAt, type FileTable } from "../coordinator/file_table.ts";
+import { fileAt, type FileTable, openFileTable } from "../coordinator/file_table.ts";
 import { bytesNeeded, type DestinationPlan, holds, planDestination } from "../coordinator/plan.ts";
 import { copyFile, RESUME_MIN_BYTES } from "../copy/copy_strategy.ts";
 import { CommitBatch, CommitError } from "../copy/commit_batch.ts";
@@ -151,8 +151,8 @@ export class DestinationRun implements Disposable {
 
   constructor(private readonly job: DestinationJob, post: Post) {
     this.#limiter = job.bwlimit === null ? null : new RateLimiter({ rate: job.bwlimit });
-    this.#files = job.files;
-    const count = job.files.paths.length;
+    this.#files = openFileTable(job.files);
+    const count = this.#files.paths.length;
     this.#status = new Uint8Array(count);
     this.#copies = new Uint8Array(count);
     this.#digests = new DigestColumn(count);
@@ -163,7 +163,7 @@ export class DestinationRun implements Disposable {
       this.#timer = setInterval(() => this.#adaptSlots(), MONITOR_INTERVAL_MS);
     }
     this.#stats = new StatsReporter(
-      job.files.paths.length + job.links.length,
+      count + job.links.length,
       this.#slots,
       post,
       () => this.#monitor.bytesPerSecond(),
@@ -264,9 +264,9 @@ export class DestinationRun implements Disposable {
       // parent folder must be durable too.
       this.#touched.add(path.dirname(root));
       records = await readRecords(root);
-      plan = await planDestination(job.files, root, records, job.verify);
+      plan = await planDestination(this.#files, root, records, job.verify);
       // A big file that will be copied again resumes from what an interrupted run wrote.
-      const { paths, sizes } = job.files;
+      const { paths, sizes } = this.#files;
       const resumable = new Set(
         plan.copy.filter((index) => sizes[index] >= RESUME_MIN_BYTES).map((index) =>
           tempPathFor(toNative(root, paths[index]))
@@ -286,7 +286,7 @@ export class DestinationRun implements Disposable {
       post({ type: "failed", message: shortfall });
       return null;
     }
-    const { sizes } = job.files;
+    const { sizes } = this.#files;
     const bytes = plan.copy.reduce((sum, index) => sum + sizes[index], 0);
     const small = plan.copy.filter((index) => sizes[index] < SMALL_FILE_BYTES).length;
     if (job.workers === "auto" && small > plan.copy.length / 2) {
@@ -347,7 +347,7 @@ export class DestinationRun implements Disposable {
    */
   async #copyLinks(): Promise<void> {
     const { destination: root, hash } = this.job;
-    const first = this.job.files.paths.length;
+    const first = this.#files.paths.length;
     for (const [k, { path: rel, target }] of this.job.links.entries()) {
       if (this.#stopping) return;
       const digest = await this.#hashers.lend(
@@ -549,7 +549,7 @@ export class DestinationRun implements Disposable {
     }
     const info = await statfs(this.job.destination);
     const free = info.bavail * info.bsize;
-    const needed = bytesNeeded(plan, this.job.files, info.bsize);
+    const needed = bytesNeeded(plan, this.#files, info.bsize);
     if (needed <= free) return null;
     return `not enough free space: the copies need ${
       formatBytes(needed)

@@ -1,6 +1,11 @@
 /** FileTable: files in columns come back as the same objects, through a structured clone too. */
 import { assert, fc } from "../deps.ts";
-import { fileAt, fileTable } from "../../src/coordinator/file_table.ts";
+import {
+  fileAt,
+  fileTable,
+  openFileTable,
+  shareFileTable,
+} from "../../src/coordinator/file_table.ts";
 import type { SourceFile } from "../../src/coordinator/messages.ts";
 
 const file: fc.Arbitrary<SourceFile> = fc.record({
@@ -18,4 +23,37 @@ Deno.test("every file comes back from its index as scanned, after a structured c
       assert.deepEqual(files.map((_, index) => fileAt(table, index)), files);
     }),
   );
+});
+
+// Names in any script (1 to 4 UTF-8 bytes a character), and long ones, which grow the buffer.
+const anyName = fc.string({ unit: "grapheme", minLength: 1, maxLength: 400 });
+
+Deno.test("a shared table, posted and opened, gives back every file as scanned", () => {
+  fc.assert(
+    fc.property(
+      fc.array(file.chain((f) => anyName.map((path) => ({ ...f, path }))), { maxLength: 30 }),
+      (files) => {
+        const posted = structuredClone(shareFileTable(fileTable(files)));
+        const table = openFileTable(posted);
+        assert.deepEqual(files.map((_, index) => fileAt(table, index)), files);
+      },
+    ),
+  );
+});
+
+Deno.test("posting a shared table copies none of its columns: they are one memory", () => {
+  const files = [
+    { path: "DCIM/100CANON/IMG_0001.CR3", size: 25_000_000, mtimeMs: 1, mode: 0o644 },
+    { path: "写真/東京 夜.jpg", size: 3, mtimeMs: 2, mode: null },
+  ];
+  const shared = shareFileTable(fileTable(files));
+  const posted = structuredClone(shared);
+  for (
+    const column of [posted.sizes, posted.mtimes, posted.modes, posted.sparse, posted.pathBytes]
+  ) {
+    assert.ok(column.buffer instanceof SharedArrayBuffer);
+  }
+  shared.sizes[1] = 4;
+  assert.equal(posted.sizes[1], 4, "a change on one side is seen on the other");
+  assert.deepEqual(openFileTable(posted).paths, files.map((f) => f.path));
 });
