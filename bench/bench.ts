@@ -44,6 +44,8 @@ import {
   dropCaches,
   findProgram,
   median,
+  type MemoryCage,
+  memoryCage,
   runStep,
   sync,
 } from "./measure.ts";
@@ -84,6 +86,10 @@ Options:
   --dir <folder>          work folder for data sets and runs (default <repo>/.test-tmp/bench)
   --dest-dir <folder>     contenders only: where the runs' destinations go (default
                           <dir>/runs), e.g. a mounted USB disk or another file system
+  --memory-limit <MiB>    contenders only: run every command in a memory cgroup of this
+                          size, page cache included (Linux, root): a machine short of
+                          memory, whose page cache cannot share one destination's source
+                          reads with the others
   -h, --help              this text
 
 The report (Markdown) goes to stdout, progress to stderr.`;
@@ -97,6 +103,7 @@ interface Options {
   only: string[] | null;
   dir: string | null;
   destDir: string | null;
+  memoryLimitMiB: number | null;
   slowFraction: number;
   slowOn: SlowOn;
   slowDir: string | null;
@@ -121,6 +128,7 @@ function parseOptions(args: string[]): Options | "help" {
       "slow-dir": { type: "string" },
       dir: { type: "string" },
       "dest-dir": { type: "string" },
+      "memory-limit": { type: "string" },
       help: { type: "boolean", short: "h" },
     },
   });
@@ -130,7 +138,7 @@ function parseOptions(args: string[]): Options | "help" {
   }
   const suite = values.suite as Suite;
   const foreign = suite === "independence"
-    ? (["set", "destinations", "only", "dest-dir"] as const).filter((name) =>
+    ? (["set", "destinations", "only", "dest-dir", "memory-limit"] as const).filter((name) =>
       values[name] !== undefined
     )
     : (["slow-fraction", "slow-on", "slow-dir"] as const).filter((name) =>
@@ -162,6 +170,12 @@ function parseOptions(args: string[]): Options | "help" {
       `--only: unknown ${unknown.join(", ")}; known: ${CONTENDERS.map((c) => c.id).join(", ")}`,
     );
   }
+  const memoryLimitMiB = values["memory-limit"] === undefined
+    ? null
+    : Number(values["memory-limit"]);
+  if (memoryLimitMiB !== null && !(Number.isInteger(memoryLimitMiB) && memoryLimitMiB >= 64)) {
+    throw new UsageError("--memory-limit must be a whole number of MiB, at least 64");
+  }
   const slowFraction = Number(values["slow-fraction"] ?? DEFAULT_SLOW_FRACTION);
   if (!(slowFraction > 0 && slowFraction <= 1)) {
     throw new UsageError("--slow-fraction must be above 0 and at most 1");
@@ -182,6 +196,7 @@ function parseOptions(args: string[]): Options | "help" {
     only,
     dir: values.dir ?? null,
     destDir: values["dest-dir"] ?? null,
+    memoryLimitMiB,
     slowFraction,
     slowOn: slowOn as SlowOn,
     slowDir: values["slow-dir"] ?? null,
@@ -213,6 +228,7 @@ function commandLine(options: Options): string {
     ];
   if (options.dir) args.push("--dir", options.dir);
   if (options.destDir) args.push("--dest-dir", options.destDir);
+  if (options.memoryLimitMiB !== null) args.push("--memory-limit", String(options.memoryLimitMiB));
   return ["deno", "task", "bench", ...args].map(quote).join(" ");
 }
 
@@ -242,10 +258,12 @@ async function runOnce(
   paths: Omit<RunPaths, "destinations">,
   measureMemory: boolean,
   deviceRead: (() => Promise<number>) | null,
+  cage: MemoryCage | null,
 ): Promise<RunResult> {
   await Deno.mkdir(runDir, { recursive: true });
   const destinations = Array.from({ length: item.count }, (_, i) => path.join(runDir, `d${i + 1}`));
-  const steps = item.contender.steps({ ...paths, destinations });
+  const steps = item.contender.steps({ ...paths, destinations })
+    .map((step) => cage?.wrap(step) ?? step);
   let maxRssKiB: number | null = null;
   let fanout: FanoutDestination[] | null = null;
   try {
@@ -343,6 +361,9 @@ function report(
         : "could NOT be dropped (needs root and a writable /proc): warm-cache figures"
     }`,
     `- runs: ${options.runs} per contender and destination count, round-robin`,
+    ...(options.memoryLimitMiB === null ? [] : [
+      `- memory: every command ran in a memory cgroup of ${options.memoryLimitMiB} MiB, its page cache included: a machine short of memory`,
+    ]),
     `- tools: ${context.tools.join("; ")}`,
     "",
     "| contender | verified | destinations | median wall s | of which final sync s | MiB/s per destination | ratio to cp + sha256sum -c | disk reads ÷ data | peak RSS MiB | runs |",
@@ -451,6 +472,16 @@ async function main(args: string[]): Promise<number> {
   await Deno.remove(runsDir, { recursive: true }).catch(() => {});
   await Deno.mkdir(runsDir, { recursive: true });
   const destinationFileSystem = await describeFileSystem(runsDir);
+  let cage: MemoryCage | null = null;
+  if (options.memoryLimitMiB !== null) {
+    const made = await memoryCage(options.memoryLimitMiB);
+    if (typeof made === "string") {
+      console.error(`bench: --memory-limit: ${made}`);
+      return 2;
+    }
+    cage = made;
+  }
+  await using _cage = cage;
 
   const selected = CONTENDERS.filter((c) => options.only?.includes(c.id) ?? true);
   const contenders: Contender[] = [];
@@ -527,6 +558,7 @@ async function main(args: string[]): Promise<number> {
           },
           measureMemory,
           deviceRead,
+          cage,
         );
         item.runs.push(result);
         log(

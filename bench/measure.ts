@@ -134,3 +134,51 @@ export async function deviceReader(folder: string): Promise<(() => Promise<numbe
     return null;
   }
 }
+
+/**
+ * A memory cgroup that holds each command put in it, page cache included, to a limit: a
+ * machine short of memory, where the page cache cannot keep what one destination read for
+ * the next. Linux only, as root: the cgroup v2 memory controller at /sys/fs/cgroup, or v1's
+ * at /sys/fs/cgroup/memory.
+ */
+export interface MemoryCage extends AsyncDisposable {
+  /** `step`, run inside the cgroup. */
+  wrap(step: Step): Step;
+}
+
+/** A cage of `limitMiB`, or the reason there cannot be one here. */
+export async function memoryCage(limitMiB: number): Promise<MemoryCage | string> {
+  const bytes = String(limitMiB * 1024 * 1024);
+  const v2 = await Deno.readTextFile("/sys/fs/cgroup/cgroup.controllers").catch(() => "");
+  let folder: string;
+  try {
+    if (v2.split(/\s+/).includes("memory")) {
+      await Deno.writeTextFile("/sys/fs/cgroup/cgroup.subtree_control", "+memory");
+      folder = "/sys/fs/cgroup/fanout-bench";
+      await Deno.mkdir(folder, { recursive: true });
+      await Deno.writeTextFile(path.join(folder, "memory.max"), bytes);
+      await Deno.writeTextFile(path.join(folder, "memory.swap.max"), "0").catch(() => {});
+    } else {
+      folder = "/sys/fs/cgroup/memory/fanout-bench";
+      await Deno.mkdir(folder, { recursive: true });
+      await Deno.writeTextFile(path.join(folder, "memory.limit_in_bytes"), bytes);
+    }
+  } catch (error) {
+    return `no memory cgroup could be made (needs Linux and root): ${(error as Error).message}`;
+  }
+  return {
+    wrap: (step) => ({
+      ...step,
+      program: "sh",
+      args: [
+        "-c",
+        `echo $$ > '${folder}/cgroup.procs' && exec "$@"`,
+        "sh",
+        step.program,
+        ...step.args,
+      ],
+    }),
+    // Empty once its commands have ended.
+    [Symbol.asyncDispose]: () => Deno.remove(folder).catch(() => {}),
+  };
+}
