@@ -65,14 +65,14 @@ function shared<T extends { set(values: ArrayLike<number>): void }>(
 export interface SharedFileTable extends Omit<FileTable, "paths"> {
   /** Every path in UTF-8, one after the other. */
   pathBytes: Uint8Array;
-  /** Where each path ends in `pathBytes`. */
-  pathEnds: Uint32Array;
+  /** Where each path ends in `pathBytes` (whole numbers; no 4 GiB limit). */
+  pathEnds: Float64Array;
 }
 
 /** The table with its paths in shared memory too, to be posted to any number of workers. */
 export function shareFileTable({ paths, ...columns }: FileTable): SharedFileTable {
   const encoder = new TextEncoder();
-  const pathEnds = new Uint32Array(new SharedArrayBuffer(paths.length * 4));
+  const pathEnds = new Float64Array(new SharedArrayBuffer(paths.length * 8));
   // UTF-8 takes at most 3 bytes per UTF-16 unit; the bytes grow in one buffer, then are
   // copied once into shared memory.
   let bytes = new Uint8Array(1024);
