@@ -121,51 +121,35 @@ Deno.test("an existing target is replaced by the complete copy", async () => {
   assert.deepEqual(await Deno.readFile(target), await Deno.readFile(sourcePath));
 });
 
+/** Ways a source can change after the scan, each of which the copy must refuse. */
+const CHANGES: Record<string, (sourcePath: string, size: number) => Promise<void>> = {
+  // Written again: same size, a newer mtime.
+  "whose mtime differs from the scan": (sourcePath) =>
+    Deno.utime(sourcePath, new Date(), new Date(MTIME_MS + 2000)),
+  // Same mtime as scanned, another size.
+  "that grew after the scan": async (sourcePath) => {
+    await Deno.writeFile(sourcePath, new Uint8Array(10), { append: true });
+    await Deno.utime(sourcePath, new Date(), new Date(MTIME_MS));
+  },
+  "that shrank after the scan": async (sourcePath, size) => {
+    await Deno.truncate(sourcePath, size - 1);
+    await Deno.utime(sourcePath, new Date(), new Date(MTIME_MS));
+  },
+};
+
 for (const options of WAYS) {
   // A big file takes many reads; a small one fits one read, which must not pass for the end.
   for (const [name, size] of [["clip.mp4", 300_000], ["note.xmp", 5]] as const) {
-    Deno.test(
-      `a ${size}-byte source whose mtime differs from the scan throws SourceChangedError and leaves nothing (${
-        way(options)
-      })`,
-      async () => {
-        await using folder = await testFolder();
-        const { sourcePath, file } = await makeSource(folder.path, name, size);
-        const destination = await destinationFolder(folder.path);
-        // The file was written again after the scan: same size, a newer mtime.
-        await Deno.utime(sourcePath, new Date(), new Date(MTIME_MS + 2000));
-        await assert.rejects(
-          copyFile(
-            sourcePath,
-            file,
-            path.join(destination, name),
-            new Uint8Array(64 * 1024),
-            sha256Hasher(),
-            options,
-          ),
-          SourceChangedError,
-        );
-        assert.deepEqual(
-          await Array.fromAsync(Deno.readDir(destination)),
-          [],
-          "no target, no temp",
-        );
-      },
-    );
-
-    for (const change of ["grew", "shrank"]) {
+    for (const [change, apply] of Object.entries(CHANGES)) {
       Deno.test(
-        `a ${size}-byte source that ${change} after the scan throws SourceChangedError and leaves nothing (${
+        `a ${size}-byte source ${change} throws SourceChangedError and leaves nothing (${
           way(options)
         })`,
         async () => {
           await using folder = await testFolder();
           const { sourcePath, file } = await makeSource(folder.path, name, size);
           const destination = await destinationFolder(folder.path);
-          if (change === "grew") {
-            await Deno.writeFile(sourcePath, new Uint8Array(10), { append: true });
-          } else await Deno.truncate(sourcePath, size - 1);
-          await Deno.utime(sourcePath, new Date(), new Date(MTIME_MS));
+          await apply(sourcePath, size);
           await assert.rejects(
             copyFile(
               sourcePath,
@@ -177,7 +161,11 @@ for (const options of WAYS) {
             ),
             SourceChangedError,
           );
-          assert.deepEqual(await Array.fromAsync(Deno.readDir(destination)), []);
+          assert.deepEqual(
+            await Array.fromAsync(Deno.readDir(destination)),
+            [],
+            "no target, no temp",
+          );
         },
       );
     }
