@@ -101,9 +101,8 @@ export async function copyFile(
     if (file.sparse) await out.truncate(bytes);
     await checkUnchanged(source, file, bytes);
     const digest = checkedDigest(hasher, expectedDigest);
-    if (file.mode !== null && Deno.build.os !== "windows") {
-      await Deno.chmod(temp, file.mode & 0o777);
-    }
+    const mode = permissionsOf(file);
+    if (mode !== undefined) await Deno.chmod(temp, mode);
     await out.utime(new Date(), new Date(file.mtimeMs));
     if (deferCommit) return { digest, bytes, resumed, temp };
     await out.sync();
@@ -158,10 +157,14 @@ async function copyWhole(
   await checkUnchanged(source, file, bytes);
   const digest = checkedDigest(hasher, options.expectedDigest);
   // With a mode, the file is made with it and then set to it exactly, whatever the umask.
-  const mode = file.mode !== null && Deno.build.os !== "windows" ? file.mode & 0o777 : undefined;
-  Deno.writeFileSync(temp, data, { mode });
+  Deno.writeFileSync(temp, data, { mode: permissionsOf(file) });
   Deno.utimeSync(temp, new Date(), new Date(file.mtimeMs));
   return { digest, bytes, resumed: 0, temp };
+}
+
+/** The permission bits a copy of `file` gets; none where the platform has none (Windows). */
+function permissionsOf(file: SourceFile): number | undefined {
+  return file.mode !== null && Deno.build.os !== "windows" ? file.mode & 0o777 : undefined;
 }
 
 /** The hasher's digest; a SourceChangedError if it is not the `expected` one. */
