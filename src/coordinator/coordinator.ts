@@ -31,6 +31,7 @@ import { type FilterRules, pathFilter } from "./filter.ts";
 import { ProgressAggregator } from "./progress.ts";
 import { SourceConsistency } from "./source_consistency.ts";
 import { type SharedFileTable, shareFileTable } from "./file_table.ts";
+import { type SharedChunksMemory, sharedChunksMemory, TakenColumn } from "../copy/shared_chunks.ts";
 
 export interface BackupSettings {
   source: string;
@@ -67,6 +68,7 @@ class DestinationTally {
   failed = 0;
   verified = 0;
   bytes = 0;
+  sharedBytes = 0;
   elapsedMs = 0;
   readBack: ReadBack | null = null;
   /** Why the destination as a whole failed. */
@@ -80,12 +82,15 @@ class DestinationTally {
    * back by this one) once reported good, in case the source check fails them; 0 otherwise.
    */
   good: Uint8Array;
+  /** Bytes each good copy took from other destinations' reads, for `revoke`. */
+  shared: TakenColumn;
   /** Paths failed by the source check after they were reported good. */
   revoked: string[] = [];
   failures: FailedFile[] = [];
 
   constructor(readonly name: string, readonly root: string, files: number) {
     this.good = new Uint8Array(files);
+    this.shared = new TakenColumn(files);
   }
 
   add(result: FileResult): void {
@@ -102,6 +107,8 @@ class DestinationTally {
     if (result.attempts > 0) {
       this.copied++;
       this.bytes += result.size;
+      this.sharedBytes += result.shared ?? 0;
+      this.shared.set(result.index, result.size, result.shared ?? 0);
     }
     if (result.status === "verified") this.verified++;
     this.good[result.index] = result.attempts > 0 ? GOOD_COPIED : GOOD_READ;
@@ -115,6 +122,7 @@ class DestinationTally {
     if (good === GOOD_COPIED) {
       this.copied--;
       this.bytes -= size;
+      this.sharedBytes -= this.shared.get(index, size);
     }
     if (verified) this.verified--;
     this.failed++;
@@ -124,7 +132,8 @@ class DestinationTally {
   }
 
   summary(): DestinationSummary {
-    const { copied, skipped, failed, verified, bytes, elapsedMs, readBack, error } = this;
+    const { copied, skipped, failed, verified, bytes, sharedBytes, elapsedMs, readBack, error } =
+      this;
     const status = failed > 0 || this.errors > 0 || error !== undefined
       ? "failed"
       : this.stopped
@@ -137,6 +146,7 @@ class DestinationTally {
       failed,
       verified,
       bytes,
+      sharedBytes,
       elapsedMs: Math.round(elapsedMs),
       status,
       readBack,
@@ -245,9 +255,18 @@ export class BackupCoordinator {
     this.#tallies = tallies;
     this.#progress = new ProgressAggregator(settings.destinations, this.now);
     const files = shareFileTable(tree.files);
+    // With several destinations, what one reads of the source is kept for the others.
+    const chunks = tallies.length > 1
+      ? sharedChunksMemory(tallies.length, tree.files.paths.length)
+      : null;
     await Promise.all(
       tallies.map((tally, i) =>
-        this.#runWorker(i, this.#job(i, tally.root, layout.source, tree, files), consistency, start)
+        this.#runWorker(
+          i,
+          this.#job(i, tally.root, layout.source, tree, files, chunks),
+          consistency,
+          start,
+        )
       ),
     );
     await this.#amendRecords(tallies);
@@ -278,6 +297,7 @@ export class BackupCoordinator {
     source: string,
     tree: SourceTree,
     files: SharedFileTable,
+    chunks: SharedChunksMemory | null,
   ): DestinationJob {
     const { workers, retries, retryPauseMs, verify, order, priorities, limits, hash } =
       this.settings;
@@ -285,6 +305,7 @@ export class BackupCoordinator {
       destination,
       source,
       files,
+      chunks,
       folders: tree.folders,
       links: tree.links,
       workers: workers[index] ?? "auto",

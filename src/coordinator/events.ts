@@ -35,6 +35,8 @@ export interface FileEvent {
   attempts?: number;
   /** Bytes taken over from the temp file of an interrupted run. */
   resumed?: number;
+  /** Bytes of the copy taken from another destination's read of the source, not read again. */
+  shared?: number;
   /** For a symlink copied as a link (--links): its target. */
   link?: string;
   error?: string;
@@ -74,6 +76,11 @@ export interface DestinationSummary {
   verified: number;
   /** Bytes written this run. */
   bytes: number;
+  /**
+   * Of `bytes`, those taken from another destination's read of the source instead of read
+   * from the source again; `bytes` − `sharedBytes` is what this destination read itself.
+   */
+  sharedBytes: number;
   /** From the start of the run to the end of this destination's verification. */
   elapsedMs: number;
   /** "stopped" when the run was stopped (Ctrl-C) before this destination finished. */

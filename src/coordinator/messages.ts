@@ -1,5 +1,6 @@
 import type { TaskOrder, TaskPriority } from "../queue/file_task.ts";
 import type { SharedFileTable } from "./file_table.ts";
+import type { SharedChunksMemory } from "../copy/shared_chunks.ts";
 import type { ContentHash, HashAlgorithm } from "../verify/hashers.ts";
 
 /**
@@ -38,6 +39,11 @@ export interface DestinationJob {
   source: string;
   /** Every regular file of the source tree, shared by every worker (openFileTable). */
   files: SharedFileTable;
+  /**
+   * With several destinations, the source's chunks as the destinations read them, shared by
+   * every worker (SharedChunks); null for one destination.
+   */
+  chunks: SharedChunksMemory | null;
   /** Every folder of the source tree, relative and "/"-separated, parents first. */
   folders: string[];
   /** Symlinks to copy as links (--links); empty otherwise. */
@@ -92,6 +98,8 @@ export interface FileResult {
   attempts: number;
   /** Bytes taken over from the temp file of an interrupted run (checked against the source). */
   resumed?: number;
+  /** Bytes of the copy taken from another destination's read of the source, not read again. */
+  shared?: number;
   /** For a symlink copied as a link: its target. */
   link?: string;
   /** Why the file failed. */

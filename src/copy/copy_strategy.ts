@@ -5,13 +5,16 @@
  * only ever holds a complete, flushed copy with its metadata. The caller fsyncs the folder
  * (the Flush phase). With `deferCommit` the copy stops short of the fsync and the rename,
  * and the caller makes a batch of such copies durable at once (CommitBatch) before it
- * renames them.
+ * renames them. With several destinations, the source's chunks are taken from the other
+ * destinations' reads where they are at hand (SharedChunks), and read from the source only
+ * where they are not.
  */
 import { Buffer } from "../deps.ts";
 import { SourceChangedError } from "../errors.ts";
 import type { SourceFile } from "../coordinator/messages.ts";
 import type { Hasher } from "../verify/hashers.ts";
 import { tempPathFor } from "./durable.ts";
+import type { SharedChunks } from "./shared_chunks.ts";
 
 export interface CopyResult {
   /** Digest of the bytes read from the source, by the hasher's algorithm. */
@@ -21,6 +24,8 @@ export interface CopyResult {
   resumed: number;
   /** With `deferCommit`: the complete temp file, not yet fsynced, for the caller to commit. */
   temp?: string;
+  /** Of `bytes`, those taken from another destination's read of the source (`shared`). */
+  taken: number;
 }
 
 export interface CopyOptions {
@@ -35,6 +40,11 @@ export interface CopyOptions {
    * synchronous calls, which return at memory speed there (see copyWhole).
    */
   deferCommit?: boolean;
+  /**
+   * The chunks the other destinations read of the source, and this file's index among them:
+   * a chunk found there is taken instead of read, and a chunk read is left there for the others.
+   */
+  shared?: { chunks: SharedChunks; file: number };
 }
 
 /** Files from this size on resume from the temp file an interrupted run left. */
@@ -59,10 +69,10 @@ export async function copyFile(
   const { pace, expectedDigest, deferCommit } = options;
   const temp = tempPathFor(target);
   try {
-    using source = await openSource(sourcePath);
     if (deferCommit && !file.sparse && file.size < buffer.length) {
-      return await copyWhole(source, file, temp, buffer, hasher, options);
+      return await copyWhole(sourcePath, file, temp, buffer, hasher, options);
     }
+    using source = await openSource(sourcePath);
     const leftover = file.size >= RESUME_MIN_BYTES ? await sizeOf(temp) : 0;
     using out = await Deno.open(temp, {
       read: true,
@@ -85,7 +95,8 @@ export async function copyFile(
     } else if (leftover > 0) {
       await out.truncate(0);
     }
-    for (let n = await source.read(buffer); n !== null; n = await source.read(buffer)) {
+    const reader = new ChunkReader(source, file, buffer, bytes, options.shared);
+    for (let n = await reader.read(bytes); n !== null; n = await reader.read(bytes)) {
       const chunk = buffer.subarray(0, n);
       hasher.update(chunk);
       await pace?.(n);
@@ -104,11 +115,12 @@ export async function copyFile(
     const mode = permissionsOf(file);
     if (mode !== undefined) await Deno.chmod(temp, mode);
     await out.utime(new Date(), new Date(file.mtimeMs));
-    if (deferCommit) return { digest, bytes, resumed, temp };
+    const { taken } = reader;
+    if (deferCommit) return { digest, bytes, resumed, temp, taken };
     await out.sync();
     out.close();
     await Deno.rename(temp, target);
-    return { digest, bytes, resumed };
+    return { digest, bytes, resumed, taken };
   } catch (error) {
     await Deno.remove(temp).catch(() => {});
     throw error;
@@ -133,33 +145,114 @@ async function openSource(sourcePath: string): Promise<Deno.FsFile> {
  * slots go on meanwhile), then the temp file is written, its mode and mtime set, in
  * synchronous calls. Those only touch the page cache, and with several destinations, whose
  * threads share the CPUs, one synchronous call costs a fraction of an asynchronous one's
- * hand-off to Deno's I/O threads and back.
+ * hand-off to Deno's I/O threads and back. A file another destination read whole and found
+ * unchanged is taken from its read, and the source is not touched at all.
  */
 async function copyWhole(
-  source: Deno.FsFile,
+  sourcePath: string,
   file: SourceFile,
   temp: string,
   buffer: Uint8Array,
   hasher: Hasher,
   options: CopyOptions,
 ): Promise<CopyResult> {
+  const { shared } = options;
   let bytes = 0;
-  // One read holds the file; a short read before its scanned size asks again.
-  while (bytes < buffer.length) {
-    const n = await source.read(buffer.subarray(bytes));
-    if (n === null) break;
-    bytes += n;
-    if (bytes === file.size) break;
+  const whole = buffer.subarray(0, file.size);
+  const taken = shared ? await shared.chunks.take(shared.file, 0, whole) : "none";
+  if (taken === "none") {
+    const claim = shared?.chunks.claim(shared.file, 0, file.size) ?? null;
+    try {
+      using source = await openSource(sourcePath);
+      // One read holds the file; a short read before its scanned size asks again.
+      while (bytes < buffer.length) {
+        const n = await source.read(buffer.subarray(bytes));
+        if (n === null) break;
+        bytes += n;
+        if (bytes === file.size) break;
+      }
+      await checkUnchanged(source, file, bytes);
+    } catch (error) {
+      claim?.abandon();
+      throw error;
+    }
+    claim?.fill(whole, true);
+  } else {
+    bytes = file.size;
+    // A chunk filled before its reader's check: the source is checked here.
+    if (taken === "chunk") {
+      using source = await openSource(sourcePath);
+      await checkUnchanged(source, file, bytes);
+    }
   }
   const data = buffer.subarray(0, bytes);
   hasher.update(data);
   await options.pace?.(bytes);
-  await checkUnchanged(source, file, bytes);
   const digest = checkedDigest(hasher, options.expectedDigest);
   // With a mode, the file is made with it and then set to it exactly, whatever the umask.
   Deno.writeFileSync(temp, data, { mode: permissionsOf(file) });
   Deno.utimeSync(temp, new Date(), new Date(file.mtimeMs));
-  return { digest, bytes, resumed: 0, temp };
+  return { digest, bytes, resumed: 0, temp, taken: taken === "none" ? 0 : bytes };
+}
+
+/**
+ * Reads the source chunk by chunk into one buffer, each chunk at an offset that is a multiple
+ * of the buffer's length (as every destination reads it) and whole up to the scanned size: a
+ * chunk another destination read is copied from its read, any other is read from the source
+ * for the others too (SharedChunks). Past the scanned size it reads the file itself, to hear
+ * of its end (or that it grew).
+ */
+class ChunkReader {
+  /** Bytes taken from the other destinations' reads. */
+  taken = 0;
+  /** Where the source's file position is. */
+  #position: number;
+
+  constructor(
+    private readonly source: Deno.FsFile,
+    private readonly file: SourceFile,
+    private readonly buffer: Uint8Array,
+    position: number,
+    private readonly shared: CopyOptions["shared"],
+  ) {
+    this.#position = position;
+  }
+
+  /** The chunk at `offset`, in the buffer's first bytes; null at the end of the source. */
+  async read(offset: number): Promise<number | null> {
+    const { source, buffer, shared } = this;
+    const want = Math.min(buffer.length, this.file.size - offset);
+    if (want <= 0) {
+      await this.#seek(offset);
+      const n = await source.read(buffer);
+      if (n !== null) this.#position += n;
+      return n;
+    }
+    const chunk = buffer.subarray(0, want);
+    if (shared && await shared.chunks.take(shared.file, offset, chunk) !== "none") {
+      this.taken += want;
+      return want;
+    }
+    const claim = shared?.chunks.claim(shared.file, offset, want) ?? null;
+    let n: number;
+    try {
+      await this.#seek(offset);
+      n = await readFull(source, chunk);
+    } catch (error) {
+      claim?.abandon();
+      throw error;
+    }
+    this.#position += n;
+    if (n === want) claim?.fill(chunk);
+    else claim?.abandon();
+    return n === 0 ? null : n;
+  }
+
+  async #seek(offset: number): Promise<void> {
+    if (offset === this.#position) return;
+    await this.source.seek(offset, Deno.SeekMode.Start);
+    this.#position = offset;
+  }
 }
 
 /** The permission bits a copy of `file` gets; none where the platform has none (Windows). */

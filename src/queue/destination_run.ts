@@ -19,6 +19,7 @@ import { fileAt, type FileTable, openFileTable } from "../coordinator/file_table
 import { bytesNeeded, type DestinationPlan, holds, planDestination } from "../coordinator/plan.ts";
 import { copyFile, RESUME_MIN_BYTES } from "../copy/copy_strategy.ts";
 import { CommitBatch, CommitError } from "../copy/commit_batch.ts";
+import { SharedChunks, TakenColumn } from "../copy/shared_chunks.ts";
 import { fsyncFolder, removeStaleTemps, tempPathFor } from "../copy/durable.ts";
 import { type FileSystemHandle, openLibc } from "../libc.ts";
 import { parentOf, toNative } from "../relative_path.ts";
@@ -121,6 +122,10 @@ export class DestinationRun implements Disposable {
   #verifiedAt: Float64Array;
   /** Bytes a copy took over from an interrupted run's temp file, by file index. */
   #resumed = new Map<number, number>();
+  /** The chunks every destination reads of the source, with several destinations. */
+  #shared: SharedChunks | null;
+  /** Bytes of each copy taken from another destination's read of the source (`#shared`). */
+  #taken: TakenColumn;
   /** Folders whose entries changed and must be fsynced. */
   #touched = new Set<string>();
   #monitor = new ThroughputMonitor({ now: () => performance.now() });
@@ -158,6 +163,8 @@ export class DestinationRun implements Disposable {
     this.#digests = new DigestColumn(count);
     this.#verifiedAt = new Float64Array(count);
     this.#priorities = new Uint8Array(count);
+    this.#shared = job.chunks && new SharedChunks(job.chunks);
+    this.#taken = new TakenColumn(this.#shared ? count : 0);
     this.#slots = job.workers === "auto" ? AUTO_START_SLOTS : job.workers;
     if (job.workers === "auto") {
       this.#timer = setInterval(() => this.#adaptSlots(), MONITOR_INTERVAL_MS);
@@ -278,14 +285,17 @@ export class DestinationRun implements Disposable {
         post({ type: "warning", message: `removed ${stale} temp file(s) left by an earlier run` });
       }
     } catch (error) {
+      this.#shared?.releaseAll();
       post({ type: "failed", message: describeError(error) });
       return null;
     }
     const shortfall = await this.#spaceShortfall(plan);
     if (shortfall) {
+      this.#shared?.releaseAll();
       post({ type: "failed", message: shortfall });
       return null;
     }
+    this.#releaseUncopied(plan.copy);
     const { sizes } = this.#files;
     const bytes = plan.copy.reduce((sum, index) => sum + sizes[index], 0);
     const small = plan.copy.filter((index) => sizes[index] < SMALL_FILE_BYTES).length;
@@ -304,6 +314,17 @@ export class DestinationRun implements Disposable {
       });
     }
     return { records, plan };
+  }
+
+  /** Tells the other destinations this one will read none of the files but `copy`. */
+  #releaseUncopied(copy: number[]): void {
+    const shared = this.#shared;
+    if (!shared) return;
+    const copied = new Uint8Array(this.#files.paths.length);
+    for (const index of copy) copied[index] = 1;
+    copied.forEach((wanted, index) => {
+      if (wanted === 0) shared.release(index);
+    });
   }
 
   /** Follows the monitor's recommendation, and says so. */
@@ -436,10 +457,14 @@ export class DestinationRun implements Disposable {
       queue.push(index);
     }
     const copied: number[] = [];
+    // A retry reads the source itself: what another destination read is for first attempts.
     await queue.drain(
-      this.#guarded((index) => this.#copyOne(index, () => copied.push(index))),
+      this.#guarded((index, attempt) =>
+        this.#copyOne(index, () => copied.push(index), attempt === 1)
+      ),
       (index, error) => this.#fail(index, error),
     );
+    this.#shared?.releaseAll();
     await this.#batch?.flush();
     await Promise.all(this.#fatalChecks);
     return copied;
@@ -571,7 +596,14 @@ export class DestinationRun implements Disposable {
       ...this.#content(index),
       attempts: this.#copies[index],
       ...(resumed ? { resumed } : {}),
+      ...this.#sharedField(index),
     };
+  }
+
+  /** The bytes a copy took from the other destinations' reads, when it took any. */
+  #sharedField(index: number): Pick<FileResult, "shared"> {
+    const shared = this.#shared ? this.#taken.get(index, this.#files.sizes[index]) : 0;
+    return shared > 0 ? { shared } : {};
   }
 
   /** A file's hash for its result, once it has one. */
@@ -595,9 +627,10 @@ export class DestinationRun implements Disposable {
   /**
    * Copies one file. A small one may be left to the batch, which commits it later: `done` is
    * called once the copy carries its final name (at once without a batch); a batch that
-   * fails fails the file itself.
+   * fails fails the file itself. With `share`, chunks the other destinations read of the
+   * source are taken instead of read again, and what this copy reads is left there for them.
    */
-  async #copyOne(index: number, done?: () => void): Promise<void> {
+  async #copyOne(index: number, done?: () => void, share = false): Promise<void> {
     this.#copies[index] = Math.min(255, this.#copies[index] + 1);
     const blocked = this.#blockedFolder(parentOf(this.#files.paths[index]));
     if (blocked) throw new PathBlockedError(blocked);
@@ -608,13 +641,23 @@ export class DestinationRun implements Disposable {
     const { hash } = this.job;
     const batch = done && file.size < BATCH_FILE_BYTES ? this.#batch : null;
     const pace = this.#pace;
-    const { digest, resumed, temp } = await this.#withSlot(
+    const shared = share && this.#shared ? { chunks: this.#shared, file: index } : undefined;
+    const { digest, resumed, temp, taken } = await this.#withSlot(
       hash,
       file.size,
       (buffer, hasher) =>
-        copyFile(source, file, target, buffer, hasher, { pace, deferCommit: batch !== null }),
+        copyFile(source, file, target, buffer, hasher, {
+          pace,
+          deferCommit: batch !== null,
+          shared,
+        }),
     );
     if (resumed > 0) this.#resumed.set(index, resumed);
+    if (this.#shared) {
+      this.#taken.set(index, file.size, taken);
+      // Read: the others need not keep its chunks for this destination.
+      this.#shared.release(index);
+    }
     this.#digests.set(index, { hash, digest });
     if (!batch || !temp) {
       this.#committed(index, target);

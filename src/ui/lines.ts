@@ -175,6 +175,15 @@ function backupSummary(summary: BackupSummary, line: (text: string) => void): vo
     }) to ${summary.destinations.length} destination(s) in ${formatDuration(summary.elapsedMs)}`,
   );
   for (const row of table([header, ...rows])) line(`  ${row}`);
+  const copied = summary.destinations.reduce((sum, d) => sum + d.bytes, 0);
+  if (summary.destinations.length > 1 && copied > 0) {
+    const shared = summary.destinations.reduce((sum, d) => sum + d.sharedBytes, 0);
+    line(
+      `  ${formatBytes(copied - shared)} read from the source for ${
+        formatBytes(copied)
+      } of copies (${formatBytes(shared)} taken from one destination's read for another)`,
+    );
+  }
   for (const d of summary.destinations) {
     if (d.error) line(`  ${d.path}: failed: ${d.error}`);
     else if (d.copied > 0) line(`  ${d.path}: ${readBackNote(d.readBack)}`);

@@ -1,13 +1,21 @@
 /**
  * copyFile on real files: the copy has the source's bytes, hash, mtime and mode, appears
- * only under its final name, and a source that changed leaves nothing behind.
+ * only under its final name, and a source that changed leaves nothing behind. With the
+ * source's chunks shared, a second destination takes what the first read and still refuses
+ * a source that changed.
  */
 import { assert } from "../deps.ts";
 import { createHash, path } from "../../src/deps.ts";
 import { SourceChangedError } from "../../src/errors.ts";
 import type { SourceFile } from "../../src/coordinator/messages.ts";
 import { copyFile } from "../../src/copy/copy_strategy.ts";
-import { createHasher, HASH_ALGORITHMS, sha256Hasher } from "../../src/verify/hashers.ts";
+import { SharedChunks, sharedChunksMemory } from "../../src/copy/shared_chunks.ts";
+import {
+  CHUNK_SIZE,
+  createHasher,
+  HASH_ALGORITHMS,
+  sha256Hasher,
+} from "../../src/verify/hashers.ts";
 import { sh, testFolder, writeRandomFile } from "../helpers.ts";
 
 /** A fixed mtime in the past, with milliseconds, as a camera card holds it. */
@@ -226,3 +234,117 @@ for (const size of [0, 1, 70_000, 3 * 1024 * 1024 + 5]) {
     assert.equal(info.mode! & 0o777, 0o640);
   });
 }
+
+/** Files and buffers: one chunk (written whole with deferCommit), many small or large ones. */
+const SHARED_SIZES = [[3000, 64 * 1024], [200_000, 64 * 1024], [5 * CHUNK_SIZE + 3, CHUNK_SIZE]];
+
+/** Two destinations' copies of file 0 of one shared memory, as two workers would make them. */
+function sharedCopies() {
+  const memory = sharedChunksMemory(2, 1);
+  return [0, 1].map(() => ({ chunks: new SharedChunks(memory), file: 0 }));
+}
+
+for (const options of WAYS) {
+  for (const [size, bufferSize] of SHARED_SIZES) {
+    Deno.test(
+      `a ${size}-byte file one destination read is taken by the other, not read again (${
+        way(options)
+      })`,
+      async () => {
+        await using folder = await testFolder();
+        const { sourcePath, file } = await makeSource(folder.path, "IMG_0003.CR3", size);
+        const [first, second] = sharedCopies();
+        const copy = async (name: string, shared: typeof first) => {
+          const destination = path.join(folder.path, name);
+          await Deno.mkdir(destination);
+          const target = path.join(destination, file.path);
+          const buffer = new Uint8Array(bufferSize);
+          const result = await copyFile(sourcePath, file, target, buffer, sha256Hasher(), {
+            ...options,
+            shared,
+          });
+          return { result, copy: result.temp ?? target };
+        };
+        const one = await copy("ssd", first);
+        const two = await copy("usb", second);
+        assert.equal(one.result.taken, 0);
+        assert.equal(two.result.taken, size);
+        assert.equal(two.result.digest, one.result.digest);
+        for (const { copy } of [one, two]) {
+          const cmp = await sh("cmp", [sourcePath, copy]);
+          assert.equal(cmp.code, 0, cmp.stdout + cmp.stderr);
+          assert.equal((await Deno.stat(copy)).mtime?.getTime(), MTIME_MS);
+        }
+      },
+    );
+  }
+}
+
+for (const size of [5 * CHUNK_SIZE + 3, 3000]) {
+  Deno.test(`a ${size}-byte copy taken from another destination's read still refuses a source changed since (streamed)`, async () => {
+    await using folder = await testFolder();
+    const { sourcePath, file } = await makeSource(folder.path, "clip.mp4", size);
+    const [first, second] = sharedCopies();
+    const buffer = new Uint8Array(CHUNK_SIZE);
+    const ssd = await destinationFolder(folder.path);
+    await copyFile(sourcePath, file, path.join(ssd, "clip.mp4"), buffer, sha256Hasher(), {
+      shared: first,
+    });
+    await CHANGES["whose mtime differs from the scan"](sourcePath, size);
+    const usb = path.join(folder.path, "usb");
+    await Deno.mkdir(usb);
+    await assert.rejects(
+      copyFile(sourcePath, file, path.join(usb, "clip.mp4"), buffer, sha256Hasher(), {
+        shared: second,
+      }),
+      SourceChangedError,
+    );
+    assert.deepEqual(await Array.fromAsync(Deno.readDir(usb)), [], "no target, no temp");
+  });
+}
+
+Deno.test("a small file read whole and checked by one destination is copied by the other without touching the source", async () => {
+  await using folder = await testFolder();
+  const { sourcePath, file } = await makeSource(folder.path, "IMG_0004.XMP", 4000);
+  const bytes = await Deno.readFile(sourcePath);
+  const [first, second] = sharedCopies();
+  const copy = (name: string, shared: typeof first) =>
+    Deno.mkdir(path.join(folder.path, name)).then(() =>
+      copyFile(
+        sourcePath,
+        file,
+        path.join(folder.path, name, file.path),
+        new Uint8Array(64 * 1024),
+        sha256Hasher(),
+        { deferCommit: true, shared },
+      )
+    );
+  await copy("ssd", first);
+  // The second copy does not open the source: it is gone, and the copy is still made.
+  await Deno.remove(sourcePath);
+  const { temp, taken } = await copy("usb", second);
+  assert.equal(taken, 4000);
+  assert.deepEqual(await Deno.readFile(temp!), bytes);
+});
+
+Deno.test("a small file another destination streamed (not checked whole) is checked against the source when taken", async () => {
+  await using folder = await testFolder();
+  const { sourcePath, file } = await makeSource(folder.path, "IMG_0005.XMP", 4000);
+  const [first, second] = sharedCopies();
+  const buffer = new Uint8Array(64 * 1024);
+  const ssd = await destinationFolder(folder.path);
+  await copyFile(sourcePath, file, path.join(ssd, file.path), buffer, sha256Hasher(), {
+    shared: first,
+  });
+  await Deno.remove(sourcePath);
+  const usb = path.join(folder.path, "usb");
+  await Deno.mkdir(usb);
+  await assert.rejects(
+    copyFile(sourcePath, file, path.join(usb, file.path), buffer, sha256Hasher(), {
+      deferCommit: true,
+      shared: second,
+    }),
+    SourceChangedError,
+    "vanished",
+  );
+});

@@ -24,6 +24,7 @@ function destination(path: string, fields: Partial<DestinationSummary> = {}): De
     failed: 0,
     verified: 1204,
     bytes: 48 * 2 ** 30,
+    sharedBytes: 0,
     elapsedMs: 123_000,
     status: "ok",
     readBack: { source: "disk" },
@@ -187,6 +188,22 @@ Deno.test("a read-back from the page cache is said, with its reason, down to the
   ]);
   assert.ok(lines.includes(`  ${NAS}: read back from the page cache, not the disk: ${reason}`));
   assert.match(lines.at(-1)!, /^fanout: done, .*page cache/);
+});
+
+Deno.test("with several destinations the summary says how much of the source was read", () => {
+  const lines = render([
+    summary({
+      destinations: [destination(SSD), destination(NAS, { sharedBytes: 47 * 2 ** 30 })],
+    }),
+  ]);
+  assert.ok(
+    lines.includes(
+      "  49.0 GiB read from the source for 96.0 GiB of copies (47.0 GiB taken from one destination's read for another)",
+    ),
+    lines.join("\n"),
+  );
+  const alone = render([summary({ destinations: [destination(SSD)] })]);
+  assert.ok(!alone.some((line) => line.includes("read from the source")), alone.join("\n"));
 });
 
 Deno.test("the last line tells of no copies and of unverified copies", () => {
