@@ -305,7 +305,7 @@ export class BackupCoordinator {
       destination,
       source,
       files,
-      chunks,
+      chunks: chunks && { memory: chunks, destination: index },
       folders: tree.folders,
       links: tree.links,
       workers: workers[index] ?? "auto",

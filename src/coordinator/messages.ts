@@ -41,9 +41,10 @@ export interface DestinationJob {
   files: SharedFileTable;
   /**
    * With several destinations, the source's chunks as the destinations read them, shared by
-   * every worker (SharedChunks); null for one destination.
+   * every worker (SharedChunks), and this destination's number among them (from 0); null for
+   * one destination.
    */
-  chunks: SharedChunksMemory | null;
+  chunks: { memory: SharedChunksMemory; destination: number } | null;
   /** Every folder of the source tree, relative and "/"-separated, parents first. */
   folders: string[];
   /** Symlinks to copy as links (--links); empty otherwise. */

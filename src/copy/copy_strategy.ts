@@ -14,7 +14,7 @@ import { SourceChangedError } from "../errors.ts";
 import type { SourceFile } from "../coordinator/messages.ts";
 import type { Hasher } from "../verify/hashers.ts";
 import { tempPathFor } from "./durable.ts";
-import type { SharedChunks } from "./shared_chunks.ts";
+import type { Claim, SharedChunks } from "./shared_chunks.ts";
 
 export interface CopyResult {
   /** Digest of the bytes read from the source, by the hasher's algorithm. */
@@ -159,9 +159,8 @@ async function copyWhole(
   const { shared } = options;
   let bytes = 0;
   const whole = buffer.subarray(0, file.size);
-  const taken = shared ? await shared.chunks.take(shared.file, 0, whole) : "none";
-  if (taken === "none") {
-    const claim = shared?.chunks.claim(shared.file, 0, file.size) ?? null;
+  const got = shared ? await shared.chunks.obtain(shared.file, 0, whole) : null;
+  if (!got || got.taken === "none") {
     try {
       using source = await openSource(sourcePath);
       // One read holds the file; a short read before its scanned size asks again.
@@ -173,14 +172,14 @@ async function copyWhole(
       }
       await checkUnchanged(source, file, bytes);
     } catch (error) {
-      claim?.abandon();
+      got?.claim?.abandon();
       throw error;
     }
-    claim?.fill(whole, true);
+    got?.claim?.fill(whole, true);
   } else {
     bytes = file.size;
     // A chunk filled before its reader's check: the source is checked here.
-    if (taken === "chunk") {
+    if (got.taken === "chunk") {
       using source = await openSource(sourcePath);
       await checkUnchanged(source, file, bytes);
     }
@@ -192,7 +191,7 @@ async function copyWhole(
   // With a mode, the file is made with it and then set to it exactly, whatever the umask.
   Deno.writeFileSync(temp, data, { mode: permissionsOf(file) });
   Deno.utimeSync(temp, new Date(), new Date(file.mtimeMs));
-  return { digest, bytes, resumed: 0, temp, taken: taken === "none" ? 0 : bytes };
+  return { digest, bytes, resumed: 0, temp, taken: got && got.taken !== "none" ? bytes : 0 };
 }
 
 /**
@@ -229,11 +228,16 @@ class ChunkReader {
       return n;
     }
     const chunk = buffer.subarray(0, want);
-    if (shared && await shared.chunks.take(shared.file, offset, chunk) !== "none") {
-      this.taken += want;
-      return want;
+    let claim: Claim | null = null;
+    if (shared) {
+      const got = await shared.chunks.obtain(shared.file, offset, chunk);
+      if (got.taken !== "none") {
+        shared.chunks.passed(shared.file, offset);
+        this.taken += want;
+        return want;
+      }
+      claim = got.claim;
     }
-    const claim = shared?.chunks.claim(shared.file, offset, want) ?? null;
     let n: number;
     try {
       await this.#seek(offset);
@@ -245,6 +249,7 @@ class ChunkReader {
     this.#position += n;
     if (n === want) claim?.fill(chunk);
     else claim?.abandon();
+    shared?.chunks.passed(shared.file, offset);
     return n === 0 ? null : n;
   }
 

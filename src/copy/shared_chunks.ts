@@ -4,21 +4,25 @@
  * per destination, even where the page cache cannot keep a chunk until the next destination
  * asks for it (a machine short of memory, a source much bigger than the memory).
  *
- * The first destination to need a chunk claims a slot for it, reads the source and fills the
- * slot; the others copy the chunk from there. One that comes while the chunk is still being
- * read waits for that read (it would otherwise read the same bytes from the same source
- * itself), for FILL_WAIT_MS at most. Nobody ever waits for anything else: a destination far
- * behind the others finds its chunks long replaced and reads the source itself, without
- * claiming, so a slow destination never holds back a fast one nor crowds out its chunks.
+ * A destination that needs a chunk nobody has read claims a slot for it, reads the source and
+ * fills the slot, if some other destination has yet to pass that chunk; the others copy the
+ * chunk from there. One that comes while the chunk is still being read waits for that read
+ * (it would otherwise read the same bytes from the same source itself), but only for four
+ * times as long as a read of a claimed chunk takes as a rule (50 ms to FILL_WAIT_MS): a reader
+ * whose thread is held up elsewhere, say in a write to a slow disk, holds up no one for long.
+ * Nobody ever waits for anything else. A destination far behind the others finds their
+ * chunks replaced and reads the source itself, claiming only what one behind it still needs,
+ * so a slow destination never holds back a fast one nor crowds out its chunks; destinations
+ * that fell behind together share among themselves.
  *
  * The memory is two pools of slots, one chunk a slot: small slots for small files, read whole,
  * and CHUNK_SIZE slots for the chunks of big ones. A small file may live in one set of WAYS
  * small slots, chosen by a hash of its index; a big file's chunk in any large slot (their
- * few dozen are looked over for each MiB read). A new chunk takes a slot that every other
- * destination has taken already, or else the oldest. Each slot has a lock word, changed only
- * through Atomics: 0 when free, n > 0 while n readers copy from it, −1 while its writer fills
- * it. A reader pins a slot (compareExchange n → n + 1), checks under the pin that it holds the
- * chunk, copies it and unpins it (sub); a writer claims only a slot nobody pins
+ * few dozen are looked over for each MiB read). A new chunk takes a slot that every
+ * destination that wanted it has taken, or else the oldest. Each slot has a lock word, changed
+ * only through Atomics: 0 when free, n > 0 while n readers copy from it, −1 while its writer
+ * fills it. A reader pins a slot (compareExchange n → n + 1), checks under the pin that it
+ * holds the chunk, copies it and unpins it (sub); a writer claims only a slot nobody pins
  * (compareExchange 0 → −1) and gives it back with a store of 0. In the ECMAScript memory model
  * those atomic operations order the plain copies between them (the store of 0 synchronizes
  * with the compareExchange that reads it), on ARM as on x86: a chunk is never read while it is
@@ -40,18 +44,16 @@ interface PoolMemory {
 
 /** What the destinations share, made once by the coordinator and posted to every worker. */
 export interface SharedChunksMemory {
+  destinations: number;
   /**
-   * For each file, how many destinations may still read it. A chunk is claimed only while
-   * another destination may still want it.
+   * How far each destination got in each file (destination × files + file): the SMALL_CHUNK
+   * units from the file's start it has passed, or −1 once it will not read the file again.
    */
-  readers: Int32Array;
-  /**
-   * For each file, how far its chunks have been claimed, in SMALL_CHUNK units from its start:
-   * a destination that needs a chunk below that is behind the one that claimed it.
-   */
-  frontier: Int32Array;
+  progress: Int32Array;
   /** Counts the chunks filled, to tell the oldest slot of a set. */
   clock: Int32Array;
+  /** How long a claimed chunk takes to be filled (its read) as a rule: a running mean, in µs. */
+  fillMicros: Int32Array;
   pools: PoolMemory[];
 }
 
@@ -60,7 +62,7 @@ const FILE = 1;
 const LENGTH = 2;
 const CHECKED = 3;
 const STAMP = 4;
-/** How many other destinations may still take the chunk. */
+/** How many other destinations had yet to pass the chunk when it was filled, less those that took it. */
 const WANTED = 5;
 const FIELDS = 6;
 
@@ -70,6 +72,8 @@ const WAYS = 8;
 export const SMALL_CHUNK = 64 * 1024;
 /** The longest a destination waits for another's read of a chunk before it reads itself. */
 export const FILL_WAIT_MS = 1000;
+/** The least it waits, however fast the reads have been. */
+export const FILL_WAIT_MIN_MS = 50;
 
 /** How many chunks the destinations share, and of what size. */
 export interface SharedChunksSize {
@@ -92,15 +96,13 @@ export const SHARED_CHUNKS_SIZE: SharedChunksSize = { small: 512, large: 64 };
  *
  * @example
  * const memory = sharedChunksMemory(3, table.paths.length);
- * // posted to each destination's worker, which opens it with new SharedChunks(memory)
+ * // posted to each destination's worker, which opens it with new SharedChunks(memory, i)
  */
 export function sharedChunksMemory(
   destinations: number,
   files: number,
   size: SharedChunksSize = SHARED_CHUNKS_SIZE,
 ): SharedChunksMemory {
-  const readers = new Int32Array(new SharedArrayBuffer(files * 4));
-  readers.fill(destinations);
   const pool = (slotBytes: number, count: number, ways: number): PoolMemory => {
     const slots = Math.max(ways, Math.ceil(count / ways) * ways);
     const meta = new Int32Array(new SharedArrayBuffer(slots * FIELDS * 4));
@@ -115,15 +117,19 @@ export function sharedChunksMemory(
     };
   };
   return {
-    readers,
-    frontier: new Int32Array(new SharedArrayBuffer(files * 4)),
+    destinations,
+    progress: new Int32Array(new SharedArrayBuffer(destinations * files * 4)),
     clock: new Int32Array(new SharedArrayBuffer(4)),
+    fillMicros: new Int32Array(new SharedArrayBuffer(4)),
     pools: [pool(SMALL_CHUNK, size.small, WAYS), pool(CHUNK_SIZE, size.large, size.large)],
   };
 }
 
 /** What `take` found: nothing, a chunk, or a whole file its reader checked was unchanged. */
 export type Taken = "none" | "chunk" | "checked";
+
+/** What `obtain` found: a chunk taken, or else what to do with this destination's read. */
+export type Obtained = { taken: "chunk" | "checked" } | { taken: "none"; claim: Claim | null };
 
 /** A slot claimed for a chunk this destination reads now: filled with it, or given up. */
 export interface Claim {
@@ -139,12 +145,14 @@ export interface Claim {
 /** One destination's view of the shared chunks; all of them see the same memory. */
 export class SharedChunks {
   readonly #memory: SharedChunksMemory;
-  /** Files this destination said it will not read again (`release`). */
-  readonly #released: Uint8Array;
+  /** This destination's number, from 0. */
+  readonly #self: number;
+  readonly #files: number;
 
-  constructor(memory: SharedChunksMemory) {
+  constructor(memory: SharedChunksMemory, self: number) {
     this.#memory = memory;
-    this.#released = new Uint8Array(memory.readers.length);
+    this.#self = self;
+    this.#files = memory.progress.length / memory.destinations;
   }
 
   /**
@@ -161,7 +169,7 @@ export class SharedChunks {
     if (!pool) return "none";
     const { meta, data, slotBytes } = pool;
     for (let waited = false;;) {
-      const slot = this.#find(pool, file, offset, into.length);
+      const slot = this.#find(pool, file, offset, into.length, -1);
       if (slot === -1) return "none";
       const at = slot * FIELDS;
       if (pin(meta, at)) {
@@ -177,54 +185,40 @@ export class SharedChunks {
       // Its writer has the slot: the chunk is being read now.
       if (waited) return "none";
       waited = true;
-      await unlocked(meta, at);
+      await unlocked(meta, at, this.#waitLimit());
     }
+  }
+
+  /**
+   * The chunk of `file` at `offset` that fills `into`, taken from another destination's read
+   * (after it, if it is under way), or else a claim on it for this destination's read: null
+   * when no other destination needs it.
+   *
+   * @example
+   * const got = await chunks.obtain(7, 0, chunk);
+   * if (got.taken === "none") { ... read into chunk ...; got.claim?.fill(chunk); }
+   */
+  async obtain(file: number, offset: number, into: Uint8Array): Promise<Obtained> {
+    const taken = await this.take(file, offset, into);
+    if (taken !== "none") return { taken };
+    const claim = this.claim(file, offset, into.length);
+    if (claim) return { taken, claim };
+    // Perhaps another destination claimed it at the same moment: its read is enough.
+    const late = await this.take(file, offset, into);
+    return late === "none" ? { taken: late, claim: null } : { taken: late };
   }
 
   /**
    * Claims a slot for the chunk of `file` at `offset` (`length` bytes) that this destination
-   * is about to read, so that the others take it rather than read it too. Null when no other
-   * destination wants the file, when another destination claimed this chunk (or one after it)
-   * before, as it is then ahead of this one, or when every slot of the chunk's set is in use.
+   * is about to read, so that the others take it rather than read it too. Null when every
+   * other destination has passed the chunk (or will not read the file), when another
+   * destination claimed the same chunk at the same moment (`take` it, then), or when every
+   * slot of the chunk's set is in use.
    */
   claim(file: number, offset: number, length: number): Claim | null {
-    const { readers, frontier, clock } = this.#memory;
-    if (this.#released[file] === 1 || Atomics.load(readers, file) < 2) return null;
     const pool = this.#pool(length);
-    if (!pool) return null;
-    const unit = Math.floor(offset / SMALL_CHUNK);
-    for (let claimed = Atomics.load(frontier, file); claimed <= unit;) {
-      const seen = Atomics.compareExchange(frontier, file, claimed, unit + 1);
-      if (seen === claimed) return this.#claimSlot(pool, file, offset, length, clock, readers);
-      claimed = seen;
-    }
-    return null;
-  }
-
-  /** This destination will not read `file` again (copied, failed, or not to be copied). */
-  release(file: number): void {
-    if (this.#released[file] === 1) return;
-    this.#released[file] = 1;
-    Atomics.sub(this.#memory.readers, file, 1);
-  }
-
-  /** This destination reads no file any more (its copying ended, or it failed). */
-  releaseAll(): void {
-    for (let file = 0; file < this.#released.length; file++) this.release(file);
-  }
-
-  /**
-   * A slot of the chunk's set for it, held for its writer: one that every other destination
-   * has taken, or else the oldest; one in use is passed over.
-   */
-  #claimSlot(
-    pool: PoolMemory,
-    file: number,
-    offset: number,
-    length: number,
-    clock: Int32Array,
-    readers: Int32Array,
-  ): Claim | null {
+    if (!pool || this.#wanted(file, offset) === 0) return null;
+    const { clock, fillMicros } = this.#memory;
     const { meta, offsets, data, slotBytes } = pool;
     const first = this.#firstSlot(pool, file, offset);
     // Stamps and wants read without a lock: hints for the choice, not facts.
@@ -232,26 +226,32 @@ export class SharedChunks {
       meta[slot * FIELDS + STAMP] - (meta[slot * FIELDS + WANTED] <= 0 ? 0x40000000 : 0);
     const order = Array.from({ length: pool.ways }, (_, k) => first + k)
       .sort((a, b) => age(a) - age(b));
+    const wanted = () => this.#wanted(file, offset);
     for (const slot of order) {
       const at = slot * FIELDS;
       if (Atomics.compareExchange(meta, at + LOCK, 0, -1) !== 0) continue;
       meta[at + FILE] = file;
       offsets[slot] = offset;
       meta[at + LENGTH] = length;
+      const claimed = performance.now();
       const give = () => {
         Atomics.store(meta, at + LOCK, 0);
         Atomics.notify(meta, at + LOCK);
       };
-      return {
+      const claim: Claim = {
         fill(chunk, checked = false) {
           if (chunk.length !== length) {
-            this.abandon();
+            claim.abandon();
             throw new RangeError(`a claim of ${length} bytes was filled with ${chunk.length}`);
           }
           data.set(chunk, slot * slotBytes);
           meta[at + CHECKED] = checked ? 1 : 0;
-          meta[at + WANTED] = Atomics.load(readers, file) - 1;
+          meta[at + WANTED] = wanted();
           meta[at + STAMP] = Atomics.add(clock, 0, 1);
+          // A racy update of a mean loses a sample now and then, which does not matter.
+          const mean = Atomics.load(fillMicros, 0);
+          const micros = (performance.now() - claimed) * 1000;
+          Atomics.store(fillMicros, 0, Math.round(mean + (micros - mean) / 8));
           give();
         },
         abandon() {
@@ -259,15 +259,62 @@ export class SharedChunks {
           give();
         },
       };
+      // Another destination claimed the same chunk just now: one read of it is enough.
+      if (this.#find(pool, file, offset, length, slot) !== -1) {
+        claim.abandon();
+        return null;
+      }
+      return claim;
     }
     return null;
   }
 
-  /** The slot of the chunk's set that holds it (at a glance, without a lock), or -1. */
-  #find(pool: PoolMemory, file: number, offset: number, length: number): number {
+  /** This destination has the chunk of `file` at `offset` (taken or read). */
+  passed(file: number, offset: number): void {
+    Atomics.store(this.#memory.progress, this.#at(file), Math.floor(offset / SMALL_CHUNK) + 1);
+  }
+
+  /** This destination will not read `file` again (copied, failed, or not to be copied). */
+  release(file: number): void {
+    Atomics.store(this.#memory.progress, this.#at(file), -1);
+  }
+
+  /** This destination reads no file any more (its copying ended, or it failed). */
+  releaseAll(): void {
+    for (let file = 0; file < this.#files; file++) this.release(file);
+  }
+
+  /** How many other destinations have yet to pass the chunk of `file` at `offset`. */
+  #wanted(file: number, offset: number): number {
+    const { progress, destinations } = this.#memory;
+    const unit = Math.floor(offset / SMALL_CHUNK);
+    let wanted = 0;
+    for (let other = 0; other < destinations; other++) {
+      if (other === this.#self) continue;
+      const passed = Atomics.load(progress, other * this.#files + file);
+      if (passed >= 0 && passed <= unit) wanted++;
+    }
+    return wanted;
+  }
+
+  #at(file: number): number {
+    return this.#self * this.#files + file;
+  }
+
+  /** How long to wait for a chunk being read: 4 times as long as reads take as a rule. */
+  #waitLimit(): number {
+    const mean = Atomics.load(this.#memory.fillMicros, 0) / 1000;
+    return Math.min(FILL_WAIT_MS, Math.max(FILL_WAIT_MIN_MS, 4 * mean));
+  }
+
+  /**
+   * The slot of the chunk's set that holds it, other than `besides` (at a glance, without a
+   * lock), or -1.
+   */
+  #find(pool: PoolMemory, file: number, offset: number, length: number, besides: number): number {
     const first = this.#firstSlot(pool, file, offset);
     for (let slot = first; slot < first + pool.ways; slot++) {
-      if (holds(pool, slot, file, offset, length)) return slot;
+      if (slot !== besides && holds(pool, slot, file, offset, length)) return slot;
     }
     return -1;
   }
@@ -308,13 +355,13 @@ function pin(meta: Int32Array, at: number): boolean {
   }
 }
 
-/** Settles when the writer of the slot whose lock is at `at` gives it back, or FILL_WAIT_MS on. */
-async function unlocked(meta: Int32Array, at: number): Promise<void> {
-  const wait = Atomics.waitAsync(meta, at + LOCK, -1, FILL_WAIT_MS);
+/** Settles when the writer of the slot whose lock is at `at` gives it back, or `ms` on. */
+async function unlocked(meta: Int32Array, at: number, ms: number): Promise<void> {
+  const wait = Atomics.waitAsync(meta, at + LOCK, -1, ms);
   if (!wait.async) return;
   // The timer keeps the worker's event loop turning meanwhile: a waitAsync alone does not.
   let timer: ReturnType<typeof setTimeout> | undefined;
-  await Promise.race([wait.value, new Promise((done) => timer = setTimeout(done, FILL_WAIT_MS))]);
+  await Promise.race([wait.value, new Promise((done) => timer = setTimeout(done, ms))]);
   clearTimeout(timer);
 }
 

@@ -163,7 +163,7 @@ export class DestinationRun implements Disposable {
     this.#digests = new DigestColumn(count);
     this.#verifiedAt = new Float64Array(count);
     this.#priorities = new Uint8Array(count);
-    this.#shared = job.chunks && new SharedChunks(job.chunks);
+    this.#shared = job.chunks && new SharedChunks(job.chunks.memory, job.chunks.destination);
     this.#taken = new TakenColumn(this.#shared ? count : 0);
     this.#slots = job.workers === "auto" ? AUTO_START_SLOTS : job.workers;
     if (job.workers === "auto") {

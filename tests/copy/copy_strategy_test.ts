@@ -241,7 +241,7 @@ const SHARED_SIZES = [[3000, 64 * 1024], [200_000, 64 * 1024], [5 * CHUNK_SIZE +
 /** Two destinations' copies of file 0 of one shared memory, as two workers would make them. */
 function sharedCopies() {
   const memory = sharedChunksMemory(2, 1);
-  return [0, 1].map(() => ({ chunks: new SharedChunks(memory), file: 0 }));
+  return [0, 1].map((destination) => ({ chunks: new SharedChunks(memory, destination), file: 0 }));
 }
 
 for (const options of WAYS) {

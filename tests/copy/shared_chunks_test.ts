@@ -1,12 +1,13 @@
 /**
- * SharedChunks: a chunk one destination read is taken by the others byte for byte; a
- * destination behind the one that read a chunk does not claim it again; one that comes while
- * a chunk is being read waits for that read, and only for it; slots every other destination
- * has taken are the first to be reused. The last test runs readers and writers in real
- * workers on one memory and checks every byte taken.
+ * SharedChunks: a chunk one destination read is taken by the others byte for byte; a chunk is
+ * claimed only while another destination has yet to pass it, and only once; one that comes
+ * while a chunk is being read waits for that read, and only for so long; slots every
+ * destination that wanted them has taken are the first to be reused. The last tests run
+ * readers and writers in real workers on one memory and check every byte taken.
  */
 import { assert } from "../deps.ts";
 import {
+  FILL_WAIT_MIN_MS,
   FILL_WAIT_MS,
   SharedChunks,
   sharedChunksMemory,
@@ -22,10 +23,14 @@ function pattern(file: number, offset: number, length: number): Uint8Array {
   return bytes;
 }
 
-/** Two destinations' views of one memory for `files` files. */
-function twoDestinations(files = 4, size = { small: 16, large: 4 }) {
-  const memory = sharedChunksMemory(2, files, size);
-  return [new SharedChunks(memory), new SharedChunks(memory)];
+/**
+ * Two destinations' views of one memory for `files` files; with `readsMs`, reads of claimed
+ * chunks are taken to have lasted that long as a rule (a take waits 4 times that for one).
+ */
+function twoDestinations(files = 4, { readsMs = 0 } = {}) {
+  const memory = sharedChunksMemory(2, files, { small: 16, large: 4 });
+  memory.fillMicros[0] = readsMs * 1000;
+  return [new SharedChunks(memory, 0), new SharedChunks(memory, 1)];
 }
 
 Deno.test("a chunk one destination read is taken by another, byte for byte", async () => {
@@ -67,24 +72,41 @@ Deno.test("nothing is claimed for a file no other destination will read", () => 
   assert.notEqual(first.claim(1, 0, 10), null);
   second.releaseAll();
   assert.equal(first.claim(2, 0, 10), null);
-  // Nor by a destination that released the file itself, while two others still read it.
-  const own = new SharedChunks(sharedChunksMemory(3, 4, { small: 16, large: 4 }));
-  own.release(1);
-  assert.equal(own.claim(1, 0, 10), null);
 });
 
-Deno.test("a destination behind the one that claimed a chunk claims neither it nor one before it", () => {
+Deno.test("a chunk is claimed only while another destination has yet to pass it", () => {
   const memory = sharedChunksMemory(3, 2, { small: 16, large: 8 });
-  const [lead, behind] = [new SharedChunks(memory), new SharedChunks(memory)];
-  lead.claim(0, 2 * CHUNK_SIZE, CHUNK_SIZE)!.fill(pattern(0, 2 * CHUNK_SIZE, CHUNK_SIZE));
-  assert.equal(behind.claim(0, 2 * CHUNK_SIZE, CHUNK_SIZE), null);
-  assert.equal(behind.claim(0, CHUNK_SIZE, CHUNK_SIZE), null);
-  assert.notEqual(behind.claim(0, 3 * CHUNK_SIZE, CHUNK_SIZE), null);
-  assert.notEqual(behind.claim(1, 0, CHUNK_SIZE), null, "another file is another frontier");
+  const [lead, middle, last] = [0, 1, 2].map((i) => new SharedChunks(memory, i));
+  for (let k = 0; k < 3; k++) lead.passed(0, k * CHUNK_SIZE);
+  middle.passed(0, 0);
+  // The last one has yet to pass chunk 1: the middle one claims it for it.
+  const claim = middle.claim(0, CHUNK_SIZE, CHUNK_SIZE);
+  assert.notEqual(claim, null);
+  claim!.abandon();
+  last.passed(0, CHUNK_SIZE);
+  assert.equal(middle.claim(0, CHUNK_SIZE, CHUNK_SIZE), null, "both others passed it");
+  assert.notEqual(middle.claim(0, 3 * CHUNK_SIZE, CHUNK_SIZE), null, "none passed chunk 3");
+  assert.notEqual(last.claim(1, 0, CHUNK_SIZE), null, "another file, another progress");
+});
+
+Deno.test("two claims of one chunk at the same moment make one read, and obtain takes it", async () => {
+  const [first, second] = twoDestinations(4, { readsMs: 250 });
+  const claim = first.claim(0, 0, 100)!;
+  // A second claim finds the first one's slot: it yields, and obtain waits for that read.
+  assert.equal(second.claim(0, 0, 100), null);
+  const into = new Uint8Array(100);
+  const got = second.obtain(0, 0, into);
+  setTimeout(() => claim.fill(pattern(0, 0, 100)), 20);
+  assert.deepEqual(await got, { taken: "chunk" });
+  assert.deepEqual(into, pattern(0, 0, 100));
+  // With nothing there, obtain hands out a claim.
+  const fresh = await second.obtain(1, 0, into);
+  assert.equal(fresh.taken, "none");
+  assert.ok(fresh.taken === "none" && fresh.claim !== null);
 });
 
 Deno.test("a take while the chunk is being read waits for that read", async () => {
-  const [first, second] = twoDestinations();
+  const [first, second] = twoDestinations(4, { readsMs: 250 });
   const claim = first.claim(0, 0, 500)!;
   const into = new Uint8Array(500);
   const started = performance.now();
@@ -96,7 +118,7 @@ Deno.test("a take while the chunk is being read waits for that read", async () =
 });
 
 Deno.test("a take waiting for a read that is abandoned finds nothing", async () => {
-  const [first, second] = twoDestinations();
+  const [first, second] = twoDestinations(4, { readsMs: 250 });
   const claim = first.claim(0, 0, 500)!;
   const taken = second.take(0, 0, new Uint8Array(500));
   setTimeout(() => claim.abandon(), 20);
@@ -106,13 +128,28 @@ Deno.test("a take waiting for a read that is abandoned finds nothing", async () 
   assert.equal(await second.take(0, SMALL_CHUNK, new Uint8Array(500)), "chunk");
 });
 
-Deno.test("a take waits for a read in flight at most FILL_WAIT_MS, then reads for itself", async () => {
+Deno.test("a take waits for a read in flight FILL_WAIT_MIN_MS while reads have been quick, then reads for itself", async () => {
   const [first, second] = twoDestinations();
   const claim = first.claim(0, 0, 500)!;
   const started = performance.now();
   assert.equal(await second.take(0, 0, new Uint8Array(500)), "none");
   const waited = performance.now() - started;
-  assert.ok(waited >= FILL_WAIT_MS - 20 && waited < FILL_WAIT_MS + 1000, `waited ${waited} ms`);
+  assert.ok(waited >= FILL_WAIT_MIN_MS - 10 && waited < FILL_WAIT_MIN_MS + 300, `${waited} ms`);
+  claim.abandon();
+});
+
+Deno.test("a take waits for a read in flight four times as long as reads take, up to FILL_WAIT_MS", async () => {
+  const [first, second] = twoDestinations(8);
+  // Four reads of 200 ms each: their running mean is 200 × (1 − (7/8)⁴) ≈ 83 ms.
+  await Promise.all([1, 2, 3, 4].map((file) => {
+    const claim = first.claim(file, 0, 10)!;
+    return new Promise((done) => setTimeout(done, 200)).then(() => claim.fill(new Uint8Array(10)));
+  }));
+  const claim = first.claim(0, 0, 500)!;
+  const started = performance.now();
+  assert.equal(await second.take(0, 0, new Uint8Array(500)), "none");
+  const waited = performance.now() - started;
+  assert.ok(waited >= 250 && waited < FILL_WAIT_MS, `waited ${waited} ms, about 4 × 83`);
   claim.abandon();
 });
 
@@ -127,7 +164,7 @@ Deno.test("a fill of another length than claimed frees the slot and throws", asy
 Deno.test("when the slots run out, the oldest chunk goes, and a chunk every other destination took goes first", async () => {
   // One set of 8 large slots, shared by 3 destinations.
   const memory = sharedChunksMemory(3, 20, { small: 8, large: 8 });
-  const [lead, second, third] = [0, 1, 2].map(() => new SharedChunks(memory));
+  const [lead, second, third] = [0, 1, 2].map((i) => new SharedChunks(memory, i));
   const fill = (file: number) =>
     lead.claim(file, 0, CHUNK_SIZE)!.fill(pattern(file, 0, CHUNK_SIZE));
   for (let file = 0; file < 8; file++) fill(file);
@@ -144,7 +181,7 @@ Deno.test("when the slots run out, the oldest chunk goes, and a chunk every othe
 
 Deno.test("no chunk finds a slot while every slot of its set is being filled", async () => {
   const memory = sharedChunksMemory(2, 20, { small: 8, large: 8 });
-  const [lead, other] = [new SharedChunks(memory), new SharedChunks(memory)];
+  const [lead, other] = [new SharedChunks(memory, 0), new SharedChunks(memory, 1)];
   // With 8 large slots all held by writers, no ninth chunk finds a slot.
   const claims = Array.from({ length: 8 }, (_, file) => lead.claim(file, 0, CHUNK_SIZE)!);
   assert.ok(claims.every((claim) => claim !== null));
@@ -176,9 +213,9 @@ Deno.test("TakenColumn keeps whole files in a byte and parts in a map", () => {
  */
 const WORKER = `
 const pattern = ${pattern.toString()};
-self.onmessage = async ({ data: { module, memory, start, files, chunks, length } }) => {
+self.onmessage = async ({ data: { module, memory, seat, start, files, chunks, length } }) => {
   const { SharedChunks } = await import(module);
-  const shared = new SharedChunks(memory);
+  const shared = new SharedChunks(memory, seat);
   Atomics.add(start, 0, 1);
   while (Atomics.load(start, 0) < 3) Atomics.wait(start, 0, Atomics.load(start, 0), 10);
   const into = new Uint8Array(length);
@@ -187,13 +224,13 @@ self.onmessage = async ({ data: { module, memory, start, files, chunks, length }
     for (let k = 0; k < chunks; k++) {
       const offset = k * length;
       await new Promise((done) => setTimeout(done, 0));
-      if (await shared.take(file, offset, into) !== "none") {
+      const got = await shared.obtain(file, offset, into);
+      if (got.taken !== "none") {
         taken++;
         const want = pattern(file, offset, length);
         if (into.some((byte, i) => byte !== want[i])) wrong++;
-        continue;
-      }
-      shared.claim(file, offset, length)?.fill(pattern(file, offset, length));
+      } else got.claim?.fill(pattern(file, offset, length));
+      shared.passed(file, offset);
     }
     shared.release(file);
   }
@@ -208,7 +245,7 @@ Deno.test("three destinations in real workers take only whole, right chunks from
   const start = new Int32Array(new SharedArrayBuffer(4));
   const module = new URL("../../src/copy/shared_chunks.ts", import.meta.url).href;
   const url = URL.createObjectURL(new Blob([WORKER], { type: "text/javascript" }));
-  const results = await Promise.all([0, 1, 2].map(() => {
+  const results = await Promise.all([0, 1, 2].map((seat) => {
     const worker = new Worker(url, { type: "module" });
     return new Promise<{ taken: number; wrong: number }>((resolve, reject) => {
       worker.onmessage = (event) => {
@@ -219,7 +256,7 @@ Deno.test("three destinations in real workers take only whole, right chunks from
         worker.terminate();
         reject(new Error(event.message));
       };
-      worker.postMessage({ module, memory, start, files, chunks, length });
+      worker.postMessage({ module, memory, seat, start, files, chunks, length });
     });
   }));
   URL.revokeObjectURL(url);
@@ -238,7 +275,7 @@ Deno.test("three destinations in real workers take only whole, right chunks from
 const CHURN = `
 self.onmessage = async ({ data: { module, memory, latest, role, rounds, length } }) => {
   const { SharedChunks } = await import(module);
-  const shared = new SharedChunks(memory);
+  const shared = new SharedChunks(memory, role === "writer" ? 0 : 1);
   const into = new Uint8Array(length);
   let taken = 0, wrong = 0;
   if (role === "writer") {
