@@ -140,6 +140,9 @@ export interface FanoutDestination {
   elapsedMs: number;
   readBack: string;
   status: string;
+  /** Bytes copied, and of those the bytes taken from another destination's read. */
+  bytes: number;
+  sharedBytes: number;
 }
 
 /** Reads the `summary` event, the last line of fanout's `--json` output. */
@@ -147,6 +150,6 @@ export function fanoutSummary(stdout: string): FanoutDestination[] {
   const summary = JSON.parse(stdout.trim().split("\n").at(-1) ?? "{}");
   if (summary.type !== "summary") throw new Error("fanout printed no summary event");
   return summary.destinations.map((
-    d: { elapsedMs: number; readBack: { source: string } | null; status: string },
-  ) => ({ elapsedMs: d.elapsedMs, readBack: d.readBack?.source ?? "none", status: d.status }));
+    d: Omit<FanoutDestination, "readBack"> & { readBack: { source: string } | null },
+  ) => ({ ...d, readBack: d.readBack?.source ?? "none" }));
 }

@@ -26,7 +26,7 @@
 import { path, statfs } from "../src/deps.ts";
 import { PERMISSION_FLAGS, RUN_FLAGS } from "../src/permissions.ts";
 import { REPO, writeRandomFile } from "../tests/helpers.ts";
-import { fanout, fanoutSummary } from "./contenders.ts";
+import { fanout, type FanoutDestination, fanoutSummary } from "./contenders.ts";
 import { type DataSet, ensureDataSet } from "./data.ts";
 import { cpuModel, dropCaches, median, runStep, type Step } from "./measure.ts";
 
@@ -90,6 +90,11 @@ interface Elapsed {
   slowMs: number | null;
   /** Where each destination's read-back came from: "disk" or "cache" (fast first). */
   readBack: string[];
+  /**
+   * Bytes read from the source, by fanout's own count (bytes copied less those taken from
+   * another destination's read); null for the sequential baseline, which reads it per copy.
+   */
+  sourceBytes: number | null;
 }
 
 /** How RATE was found: the median of fast's calibration runs alone. */
@@ -205,7 +210,7 @@ async function runOnce(
       const said = result.stderr.trim().split("\n").slice(-3).join(" | ");
       throw new Error(`${design} exited with ${result.code}: ${said}`);
     }
-    if (design === "sequential") return JSON.parse(result.stdout);
+    if (design === "sequential") return { ...JSON.parse(result.stdout), sourceBytes: null };
     const destinations = fanoutSummary(result.stdout);
     const failed = destinations.findIndex((d) => d.status !== "ok");
     if (failed >= 0) throw new Error(`fanout: destination ${failed + 1} failed`);
@@ -213,6 +218,7 @@ async function runOnce(
       fastMs: destinations[0].elapsedMs,
       slowMs: destinations[1]?.elapsedMs ?? null,
       readBack: destinations.map((d) => d.readBack),
+      sourceBytes: sourceBytes(destinations),
     };
   } finally {
     for (const dir of made) await Deno.remove(dir, { recursive: true }).catch(() => {});
@@ -248,7 +254,13 @@ async function runProcesses(
     fastMs: summaries[0].elapsedMs,
     slowMs: summaries[1].elapsedMs,
     readBack: summaries.map((d) => d.readBack),
+    sourceBytes: sourceBytes(summaries),
   };
+}
+
+/** What the destinations of fanout summaries read from the source themselves. */
+function sourceBytes(destinations: FanoutDestination[]): number {
+  return destinations.reduce((sum, d) => sum + d.bytes - d.sharedBytes, 0);
 }
 
 /** One untimed run of each design on a 1 MiB folder, so no timed run pays for loading code. */
@@ -419,8 +431,8 @@ function report(
     rateLine,
     `- runs: ${options.runs} of each, every round in the order ${order}`,
     "",
-    "| design | slow destination | fast elapsed alone s | fast elapsed beside slow s | ratio (beside ÷ alone) | slow elapsed s | read-back fast / slow |",
-    "|---|---|--:|--:|--:|--:|---|",
+    "| design | slow destination | fast elapsed alone s | fast elapsed beside slow s | ratio (beside ÷ alone) | slow elapsed s | source read ÷ data, beside | read-back fast / slow |",
+    "|---|---|--:|--:|--:|--:|--:|---|",
   ];
   const labels: Record<Design, string> = {
     fanout: "fanout (`fanout backup`: one worker and queue per destination)",
@@ -451,12 +463,20 @@ function report(
         ? "none measured"
         : `${PLACE_LABELS[placement]} (${places[placement]!.filesystem.split(" ")[0]})`;
       const besideCell = placement === null ? "—" : b === null ? "failed" : seconds(b);
+      const reads = beside?.runs.flatMap((r) => r.sourceBytes === null ? [] : [r.sourceBytes]);
+      const readsCell = reads && reads.length > 0
+        ? (median(reads) / dataSet.bytes).toFixed(2)
+        : design === "sequential" && placement !== null
+        ? "2 (one read per copy)"
+        : "—";
       lines.push(
         `| ${labels[design]} | ${place} | ${a === null ? "failed" : seconds(a)} | ${besideCell} | ${
           a === null || b === null ? "n/a" : (b / a).toFixed(3)
-        } | ${placement === null ? "—" : slow === null ? "failed" : seconds(slow)} | ${
-          readBacks(beside ?? alone, 0)
-        } / ${placement === null ? "—" : readBacks(beside, 1)} |`,
+        } | ${
+          placement === null ? "—" : slow === null ? "failed" : seconds(slow)
+        } | ${readsCell} | ${readBacks(beside ?? alone, 0)} / ${
+          placement === null ? "—" : readBacks(beside, 1)
+        } |`,
       );
     }
   }
@@ -478,6 +498,7 @@ function report(
   lines.push(
     "",
     "- Elapsed = median over the runs of the time from the start of a run to the end of that destination's own verification: fanout's `elapsedMs` from its `--json` summary (after Deno's start-up), the baseline's own clock in the same span. A design's `fast elapsed alone` is the same runs in each of its rows.",
+    "- Source read ÷ data, beside: the bytes read from the source during a run beside slow, by fanout's own count (its summary's `bytes` less `sharedBytes`, summed over the destinations), ÷ the data set's size; median of the runs. fanout shares one read between fast and slow while slow keeps up, and slow reads for itself once it falls behind, so with slow at a quarter of fast's speed it is near 2 either way; the floor's two processes read it once each (2.00). It counts what fanout asked the source for, not what the disk delivered (the page cache may serve some).",
     "- Issue #3's target for fanout: ratio ≤ 1.05, i.e. the fast destination loses at most 5 % beside a slow one.",
     "- The floor row runs slow's work in a process of its own that shares nothing with fast's but the machine: what fast loses there is what slow's reads, writes, hashing and fsyncs cost the CPUs and the disk. fanout's ratio against the floor's tells what sharing one process and one source walk adds on top; at or below 1 it adds nothing.",
     "- fanout runs with its defaults (`--workers auto`, read-back on); the baseline copies one file at a time. Both hash with node:crypto SHA-256 in 1 MiB chunks, write a temp file, fsync and rename, and drop each copy from the page cache before reading it back where the file system allows it.",
