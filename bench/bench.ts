@@ -328,6 +328,15 @@ async function firstLine(program: string, args: string[]): Promise<string> {
 
 const MiB = 1024 * 1024;
 
+/** The median of `reads` ÷ `bytes`, and with several runs their range: "1.03 (1.02–1.68)". */
+function readsCell(reads: number[], bytes: number): string {
+  if (reads.length === 0) return "n/a";
+  const ratio = (value: number) => (value / bytes).toFixed(2);
+  const low = ratio(Math.min(...reads));
+  const high = ratio(Math.max(...reads));
+  return `${ratio(median(reads))}${reads.length > 1 && low !== high ? ` (${low}–${high})` : ""}`;
+}
+
 function report(
   options: Options,
   dataSet: DataSet,
@@ -391,7 +400,7 @@ function report(
         median(runs.map((r) => r.syncSeconds)).toFixed(2),
         (sourceMiB / seconds).toFixed(1),
         base === null ? "n/a" : (seconds / base).toFixed(2),
-        reads.length > 0 ? (median(reads) / dataSet.bytes).toFixed(2) : "n/a",
+        readsCell(reads, dataSet.bytes),
         rss.length > 0 ? (Math.max(...rss) / 1024).toFixed(1) : "n/a",
         `${runs.length}${item.failure ? " (then failed)" : ""} |`,
       ].join(" | "),
@@ -402,7 +411,7 @@ function report(
     "- Wall time runs from the start of a contender's first command to the end of a `sync` after its last one (the sync is shown on its own).",
     "- With several destinations, cp, rsync and rclone copy to each in turn and then check each in turn; fanout takes all destinations in one command (`deno run --allow-read --allow-write --allow-ffi --allow-sys --allow-env --v8-flags=--optimize-for-size main.ts backup SRC DST... [--no-verify] --json`, default --workers 4), including Deno's start-up.",
     "- MiB/s per destination = source size ÷ median wall time (every destination receives the whole source).",
-    "- Disk reads ÷ data = bytes read from the block device that holds the source (and the destinations' too, when they are on it) during the run, from /sys/dev/block/…/stat, ÷ the data set's size; median of the runs. A cold copy reads the source once (1.00); fanout's read-back from disk adds one read of each copy (1 + destinations), while `sha256sum -c` and `rclone check` read theirs from the page cache. Without verification, the figure is fanout's source read amplification: near 1.00 with several destinations means the source was read from the device once.",
+    "- Disk reads ÷ data = bytes read from the block device that holds the source (and the destinations' too, when they are on it) during the run, from /sys/dev/block/…/stat, ÷ the data set's size; median of the runs, and in brackets the least and the most of them. A cold copy reads the source once (1.00); fanout's read-back from disk adds one read of each copy (1 + destinations), while `sha256sum -c` and `rclone check` read theirs from the page cache. Without verification, the figure is fanout's source read amplification: near 1.00 with several destinations means the source was read from the device once.",
     "- Ratio = median wall time ÷ that of `cp -r` + `sha256sum -c` with the same number of destinations; below 1 is faster (n/a when that baseline was not run).",
   );
   if (context.checksumSeconds !== undefined) {

@@ -8,8 +8,9 @@
  * fills the slot, if some other destination has yet to pass that chunk; the others copy the
  * chunk from there. One that comes while the chunk is still being read waits for that read
  * (it would otherwise read the same bytes from the same source itself), but only for four
- * times as long as a read of a claimed chunk takes as a rule (50 ms to FILL_WAIT_MS): a reader
- * whose thread is held up elsewhere, say in a write to a slow disk, holds up no one for long.
+ * times as long as a read of a claimed chunk of its size takes as a rule (50 ms to
+ * FILL_WAIT_MS, and FILL_WAIT_MS until one has been timed): a reader whose thread is held up
+ * elsewhere, say in a write to a slow disk, holds up no one for long.
  * Nobody ever waits for anything else. A destination far behind the others finds their
  * chunks replaced and reads the source itself, claiming only what one behind it still needs,
  * so a slow destination never holds back a fast one nor crowds out its chunks; destinations
@@ -40,6 +41,11 @@ interface PoolMemory {
   /** The offset in its file of each slot's chunk. */
   offsets: Float64Array;
   data: Uint8Array;
+  /**
+   * How long a claimed chunk of this pool takes to be filled (its read) as a rule: a running
+   * mean in µs, begun by the first fill.
+   */
+  fillMicros: Int32Array;
 }
 
 /** What the destinations share, made once by the coordinator and posted to every worker. */
@@ -52,8 +58,6 @@ export interface SharedChunksMemory {
   progress: Int32Array;
   /** Counts the chunks filled, to tell the oldest slot of a set. */
   clock: Int32Array;
-  /** How long a claimed chunk takes to be filled (its read) as a rule: a running mean, in µs. */
-  fillMicros: Int32Array;
   pools: PoolMemory[];
 }
 
@@ -114,13 +118,13 @@ export function sharedChunksMemory(
       meta,
       offsets: new Float64Array(new SharedArrayBuffer(slots * 8)),
       data: new Uint8Array(new SharedArrayBuffer(slots * slotBytes)),
+      fillMicros: new Int32Array(new SharedArrayBuffer(4)),
     };
   };
   return {
     destinations,
     progress: new Int32Array(new SharedArrayBuffer(destinations * files * 4)),
     clock: new Int32Array(new SharedArrayBuffer(4)),
-    fillMicros: new Int32Array(new SharedArrayBuffer(4)),
     pools: [pool(SMALL_CHUNK, size.small, WAYS), pool(CHUNK_SIZE, size.large, size.large)],
   };
 }
@@ -185,7 +189,7 @@ export class SharedChunks {
       // Its writer has the slot: the chunk is being read now.
       if (waited) return "none";
       waited = true;
-      await unlocked(meta, at, this.#waitLimit());
+      await unlocked(meta, at, waitLimit(pool));
     }
   }
 
@@ -218,8 +222,8 @@ export class SharedChunks {
   claim(file: number, offset: number, length: number): Claim | null {
     const pool = this.#pool(length);
     if (!pool || this.#wanted(file, offset) === 0) return null;
-    const { clock, fillMicros } = this.#memory;
-    const { meta, offsets, data, slotBytes } = pool;
+    const { clock } = this.#memory;
+    const { meta, offsets, data, slotBytes, fillMicros } = pool;
     const first = this.#firstSlot(pool, file, offset);
     // Stamps and wants read without a lock: hints for the choice, not facts.
     const age = (slot: number) =>
@@ -250,8 +254,12 @@ export class SharedChunks {
           meta[at + STAMP] = Atomics.add(clock, 0, 1);
           // A racy update of a mean loses a sample now and then, which does not matter.
           const mean = Atomics.load(fillMicros, 0);
-          const micros = (performance.now() - claimed) * 1000;
-          Atomics.store(fillMicros, 0, Math.round(mean + (micros - mean) / 8));
+          const micros = Math.max(1, Math.round((performance.now() - claimed) * 1000));
+          Atomics.store(
+            fillMicros,
+            0,
+            mean === 0 ? micros : Math.round(mean + (micros - mean) / 8),
+          );
           give();
         },
         abandon() {
@@ -301,12 +309,6 @@ export class SharedChunks {
     return this.#self * this.#files + file;
   }
 
-  /** How long to wait for a chunk being read: 4 times as long as reads take as a rule. */
-  #waitLimit(): number {
-    const mean = Atomics.load(this.#memory.fillMicros, 0) / 1000;
-    return Math.min(FILL_WAIT_MS, Math.max(FILL_WAIT_MIN_MS, 4 * mean));
-  }
-
   /**
    * The slot of the chunk's set that holds it, other than `besides` (at a glance, without a
    * lock), or -1.
@@ -344,6 +346,15 @@ function holds(
 ): boolean {
   const at = slot * FIELDS;
   return meta[at + FILE] === file && meta[at + LENGTH] === length && offsets[slot] === offset;
+}
+
+/**
+ * How long to wait for a chunk of `pool` being read: 4 times as long as its reads take as a
+ * rule, FILL_WAIT_MS before the first has been timed.
+ */
+function waitLimit({ fillMicros }: PoolMemory): number {
+  const mean = Atomics.load(fillMicros, 0) / 1000;
+  return mean === 0 ? FILL_WAIT_MS : Math.min(FILL_WAIT_MS, Math.max(FILL_WAIT_MIN_MS, 4 * mean));
 }
 
 /** Pins the slot whose lock is at `at` for reading; false while its writer has it. */

@@ -25,11 +25,12 @@ function pattern(file: number, offset: number, length: number): Uint8Array {
 
 /**
  * Two destinations' views of one memory for `files` files; with `readsMs`, reads of claimed
- * chunks are taken to have lasted that long as a rule (a take waits 4 times that for one).
+ * chunks are taken to have lasted that long as a rule (a take waits 4 times that for one),
+ * and without, no read has been timed yet (a take waits FILL_WAIT_MS).
  */
 function twoDestinations(files = 4, { readsMs = 0 } = {}) {
   const memory = sharedChunksMemory(2, files, { small: 16, large: 4 });
-  memory.fillMicros[0] = readsMs * 1000;
+  for (const pool of memory.pools) pool.fillMicros[0] = readsMs * 1000;
   return [new SharedChunks(memory, 0), new SharedChunks(memory, 1)];
 }
 
@@ -90,7 +91,7 @@ Deno.test("a chunk is claimed only while another destination has yet to pass it"
 });
 
 Deno.test("two claims of one chunk at the same moment make one read, and obtain takes it", async () => {
-  const [first, second] = twoDestinations(4, { readsMs: 250 });
+  const [first, second] = twoDestinations();
   const claim = first.claim(0, 0, 100)!;
   // A second claim finds the first one's slot: it yields, and obtain waits for that read.
   assert.equal(second.claim(0, 0, 100), null);
@@ -106,7 +107,7 @@ Deno.test("two claims of one chunk at the same moment make one read, and obtain 
 });
 
 Deno.test("a take while the chunk is being read waits for that read", async () => {
-  const [first, second] = twoDestinations(4, { readsMs: 250 });
+  const [first, second] = twoDestinations();
   const claim = first.claim(0, 0, 500)!;
   const into = new Uint8Array(500);
   const started = performance.now();
@@ -118,7 +119,7 @@ Deno.test("a take while the chunk is being read waits for that read", async () =
 });
 
 Deno.test("a take waiting for a read that is abandoned finds nothing", async () => {
-  const [first, second] = twoDestinations(4, { readsMs: 250 });
+  const [first, second] = twoDestinations();
   const claim = first.claim(0, 0, 500)!;
   const taken = second.take(0, 0, new Uint8Array(500));
   setTimeout(() => claim.abandon(), 20);
@@ -129,7 +130,7 @@ Deno.test("a take waiting for a read that is abandoned finds nothing", async () 
 });
 
 Deno.test("a take waits for a read in flight FILL_WAIT_MIN_MS while reads have been quick, then reads for itself", async () => {
-  const [first, second] = twoDestinations();
+  const [first, second] = twoDestinations(4, { readsMs: 1 });
   const claim = first.claim(0, 0, 500)!;
   const started = performance.now();
   assert.equal(await second.take(0, 0, new Uint8Array(500)), "none");
@@ -138,19 +139,26 @@ Deno.test("a take waits for a read in flight FILL_WAIT_MIN_MS while reads have b
   claim.abandon();
 });
 
-Deno.test("a take waits for a read in flight four times as long as reads take, up to FILL_WAIT_MS", async () => {
+Deno.test("a take waits for a read in flight four times as long as reads of its size take", async () => {
   const [first, second] = twoDestinations(8);
-  // Four reads of 200 ms each: their running mean is 200 × (1 − (7/8)⁴) ≈ 83 ms.
-  await Promise.all([1, 2, 3, 4].map((file) => {
+  // Small chunks read in 150 ms (the first timed read sets the mean), big ones not timed.
+  await Promise.all([1, 2, 3].map((file) => {
     const claim = first.claim(file, 0, 10)!;
-    return new Promise((done) => setTimeout(done, 200)).then(() => claim.fill(new Uint8Array(10)));
+    return new Promise((done) => setTimeout(done, 150)).then(() => claim.fill(new Uint8Array(10)));
   }));
   const claim = first.claim(0, 0, 500)!;
-  const started = performance.now();
+  let started = performance.now();
   assert.equal(await second.take(0, 0, new Uint8Array(500)), "none");
-  const waited = performance.now() - started;
-  assert.ok(waited >= 250 && waited < FILL_WAIT_MS, `waited ${waited} ms, about 4 × 83`);
+  let waited = performance.now() - started;
+  assert.ok(waited >= 450 && waited < FILL_WAIT_MS - 50, `waited ${waited} ms, about 4 × 150`);
   claim.abandon();
+  // A big chunk: no read of one was timed, so FILL_WAIT_MS.
+  const big = first.claim(4, 0, CHUNK_SIZE)!;
+  started = performance.now();
+  assert.equal(await second.take(4, 0, new Uint8Array(CHUNK_SIZE)), "none");
+  waited = performance.now() - started;
+  assert.ok(waited >= FILL_WAIT_MS - 20, `waited ${waited} ms`);
+  big.abandon();
 });
 
 Deno.test("a fill of another length than claimed frees the slot and throws", async () => {
