@@ -1,7 +1,7 @@
 /**
  * Shared test helpers: real folders, real files and the real CLI as a subprocess.
  */
-import { fileURLToPath } from "./deps.ts";
+import { assert, fileURLToPath } from "./deps.ts";
 import { path } from "../src/deps.ts";
 import { PERMISSION_FLAGS, V8_FLAGS } from "../src/permissions.ts";
 
@@ -92,6 +92,19 @@ export async function sh(
     stdout: decoder.decode(output.stdout),
     stderr: decoder.decode(output.stderr),
   };
+}
+
+/**
+ * Judges a backup by outside tools: `diff -r` finds `destination` the same as `source` (its
+ * records aside), and `sha256sum -c` accepts every line of its `.fanout/SHA256SUMS`.
+ */
+export async function assertSameAndSummed(source: string, destination: string): Promise<void> {
+  const diff = await sh("diff", ["-r", "--exclude=.fanout", source, destination]);
+  assert.equal(diff.code, 0, `diff -r ${destination}:\n${diff.stdout}${diff.stderr}`);
+  const check = await sh("sha256sum", ["--check", "--strict", ".fanout/SHA256SUMS"], {
+    cwd: destination,
+  });
+  assert.equal(check.code, 0, `sha256sum -c in ${destination}:\n${check.stdout}${check.stderr}`);
 }
 
 /**

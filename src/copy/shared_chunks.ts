@@ -10,11 +10,11 @@
  * (it would otherwise read the same bytes from the same source itself), but only for four
  * times as long as a read of a claimed chunk of its size takes as a rule (50 ms to
  * FILL_WAIT_MS, and FILL_WAIT_MS until one has been timed): a reader whose thread is held up
- * elsewhere, say in a write to a slow disk, holds up no one for long.
- * Nobody ever waits for anything else. A destination far behind the others finds their
- * chunks replaced and reads the source itself, claiming only what one behind it still needs,
- * so a slow destination never holds back a fast one nor crowds out its chunks; destinations
- * that fell behind together share among themselves.
+ * elsewhere, say in a write to a slow disk, holds up no one for long. Nobody ever waits for
+ * anything else. A destination far behind the others finds their chunks replaced and reads
+ * the source itself, claiming only what one behind it still needs, so a slow destination
+ * never holds back a fast one nor crowds out its chunks; destinations that fell behind
+ * together share among themselves.
  *
  * The memory is two pools of slots, one chunk a slot: small slots for small files, read whole,
  * and CHUNK_SIZE slots for the chunks of big ones. A small file may live in one set of WAYS

@@ -215,6 +215,36 @@ Deno.test("TakenColumn keeps whole files in a byte and parts in a map", () => {
 });
 
 /**
+ * Runs `source` in one worker per message of `messages`, each posted with the URL of
+ * shared_chunks.ts as `module`, and gathers what each posts back when it is done.
+ */
+async function inWorkers(
+  source: string,
+  messages: Record<string, unknown>[],
+): Promise<{ taken: number; wrong: number }[]> {
+  const module = new URL("../../src/copy/shared_chunks.ts", import.meta.url).href;
+  const url = URL.createObjectURL(new Blob([source], { type: "text/javascript" }));
+  try {
+    return await Promise.all(messages.map((message) => {
+      const worker = new Worker(url, { type: "module" });
+      return new Promise<{ taken: number; wrong: number }>((resolve, reject) => {
+        worker.onmessage = (event) => {
+          worker.terminate();
+          resolve(event.data);
+        };
+        worker.onerror = (event) => {
+          worker.terminate();
+          reject(new Error(event.message));
+        };
+        worker.postMessage({ module, ...message });
+      });
+    }));
+  } finally {
+    URL.revokeObjectURL(url);
+  }
+}
+
+/**
  * A worker that, as a destination, walks `files` files of `chunks` chunks each, takes each
  * chunk or else claims it and fills it with its pattern, and checks every byte it took. The
  * workers start together, and each chunk costs a turn of the event loop, as a read would.
@@ -251,23 +281,10 @@ Deno.test("three destinations in real workers take only whole, right chunks from
   const length = 48 * 1024;
   const memory = sharedChunksMemory(3, files, { small: 64, large: 8 });
   const start = new Int32Array(new SharedArrayBuffer(4));
-  const module = new URL("../../src/copy/shared_chunks.ts", import.meta.url).href;
-  const url = URL.createObjectURL(new Blob([WORKER], { type: "text/javascript" }));
-  const results = await Promise.all([0, 1, 2].map((seat) => {
-    const worker = new Worker(url, { type: "module" });
-    return new Promise<{ taken: number; wrong: number }>((resolve, reject) => {
-      worker.onmessage = (event) => {
-        worker.terminate();
-        resolve(event.data);
-      };
-      worker.onerror = (event) => {
-        worker.terminate();
-        reject(new Error(event.message));
-      };
-      worker.postMessage({ module, memory, seat, start, files, chunks, length });
-    });
-  }));
-  URL.revokeObjectURL(url);
+  const results = await inWorkers(
+    WORKER,
+    [0, 1, 2].map((seat) => ({ memory, seat, start, files, chunks, length })),
+  );
   assert.deepEqual(results.map((r) => r.wrong), [0, 0, 0], "no torn or wrong chunk was taken");
   const taken = results.reduce((sum, r) => sum + r.taken, 0);
   // Of 3 × 1,600 chunks needed, 1,600 are read first; many of the others are taken, enough
@@ -316,23 +333,10 @@ Deno.test("a writer never replaces a chunk under a reader's pin (the oldest chun
   const length = SMALL_CHUNK;
   const memory = sharedChunksMemory(2, rounds, { small: 8, large: 8 });
   const latest = new Int32Array(new SharedArrayBuffer(8));
-  const module = new URL("../../src/copy/shared_chunks.ts", import.meta.url).href;
-  const url = URL.createObjectURL(new Blob([CHURN], { type: "text/javascript" }));
-  const results = await Promise.all(["writer", "reader", "reader"].map((role) => {
-    const worker = new Worker(url, { type: "module" });
-    return new Promise<{ taken: number; wrong: number }>((resolve, reject) => {
-      worker.onmessage = (event) => {
-        worker.terminate();
-        resolve(event.data);
-      };
-      worker.onerror = (event) => {
-        worker.terminate();
-        reject(new Error(event.message));
-      };
-      worker.postMessage({ module, memory, latest, role, rounds, length });
-    });
-  }));
-  URL.revokeObjectURL(url);
+  const results = await inWorkers(
+    CHURN,
+    ["writer", "reader", "reader"].map((role) => ({ memory, latest, role, rounds, length })),
+  );
   assert.deepEqual(results.map((r) => r.wrong), [0, 0, 0], "no torn chunk was taken");
   assert.ok(results[1].taken + results[2].taken > 1000, "the readers took chunks all along");
 });

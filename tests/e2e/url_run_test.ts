@@ -7,7 +7,7 @@
 import { assert } from "../deps.ts";
 import { path } from "../../src/deps.ts";
 import { RUN_FLAGS } from "../../src/permissions.ts";
-import { makeCardTree, REPO, sh, testFolder } from "../helpers.ts";
+import { assertSameAndSummed, makeCardTree, REPO, testFolder } from "../helpers.ts";
 
 /** Serves the files of the checkout as text/plain, and notes every path asked for. */
 function serveCheckout() {
@@ -65,14 +65,7 @@ Deno.test("a backup runs from a URL with the README's permissions, a fresh DENO_
       ]),
       [["ok", "disk"], ["ok", "disk"]],
     );
-    for (const destination of destinations) {
-      const diff = await sh("diff", ["-r", "--exclude=.fanout", source, destination]);
-      assert.equal(diff.code, 0, diff.stdout + diff.stderr);
-      const check = await sh("sha256sum", ["--check", "--strict", ".fanout/SHA256SUMS"], {
-        cwd: destination,
-      });
-      assert.equal(check.code, 0, check.stdout + check.stderr);
-    }
+    for (const destination of destinations) await assertSameAndSummed(source, destination);
     assert.ok(requested.includes("/main.ts"));
     assert.ok(
       requested.includes("/src/queue/destination_worker.ts"),
