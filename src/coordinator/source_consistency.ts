@@ -5,10 +5,10 @@ import type { ContentHash } from "../verify/hashers.ts";
  * Every destination hashes the bytes it copies of the source, read on its own or taken from
  * another destination's read (SharedChunks). If two of them hashed different bytes for the
  * same file, the source changed (or its reader is flaky) during the run, and no copy of that
- * file can be trusted: the file fails everywhere. Only digests of one
- * algorithm compare: a copy only read back this run reports its record's, which may be of
- * an earlier run's algorithm. Files are known by their index (see FileResult), and the first
- * digest of each is kept as bytes.
+ * file can be trusted: the file fails everywhere. Only digests of one algorithm compare: a
+ * copy only read back this run reports its record's, which may be of an earlier run's
+ * algorithm. Files are known by their index (see FileResult), and the first digest of each is
+ * kept as bytes.
  */
 export class SourceConsistency {
   /** The first digest of each file. */

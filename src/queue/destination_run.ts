@@ -164,7 +164,7 @@ export class DestinationRun implements Disposable {
     this.#verifiedAt = new Float64Array(count);
     this.#priorities = new Uint8Array(count);
     this.#shared = job.chunks && new SharedChunks(job.chunks.memory, job.chunks.destination);
-    this.#taken = new TakenColumn(this.#shared ? count : 0);
+    this.#taken = new TakenColumn(count);
     this.#slots = job.workers === "auto" ? AUTO_START_SLOTS : job.workers;
     if (job.workers === "auto") {
       this.#timer = setInterval(() => this.#adaptSlots(), MONITOR_INTERVAL_MS);
@@ -602,7 +602,7 @@ export class DestinationRun implements Disposable {
 
   /** The bytes a copy took from the other destinations' reads, when it took any. */
   #sharedField(index: number): Pick<FileResult, "shared"> {
-    const shared = this.#shared ? this.#taken.get(index, this.#files.sizes[index]) : 0;
+    const shared = this.#taken.get(index, this.#files.sizes[index]);
     return shared > 0 ? { shared } : {};
   }
 
@@ -653,11 +653,9 @@ export class DestinationRun implements Disposable {
         }),
     );
     if (resumed > 0) this.#resumed.set(index, resumed);
-    if (this.#shared) {
-      this.#taken.set(index, file.size, taken);
-      // Read: the others need not keep its chunks for this destination.
-      this.#shared.release(index);
-    }
+    this.#taken.set(index, file.size, taken);
+    // Read: the others need not keep its chunks for this destination.
+    this.#shared?.release(index);
     this.#digests.set(index, { hash, digest });
     if (!batch || !temp) {
       this.#committed(index, target);
