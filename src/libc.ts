@@ -1,11 +1,27 @@
 /**
  * The few libc calls Deno has no API for, through `Deno.dlopen` (needs --allow-ffi): drop a
- * file from the page cache, ask whether a process is alive, and flush a whole file system.
+ * file from the page cache, ask whether a process is alive, and flush a whole file system;
+ * and a small file read or written whole in a few plain calls, without the checks Deno makes
+ * of each path under narrow permissions (a readlink of every folder on the way, per call).
  * Linux (glibc) only for now; elsewhere, or without the permission, `openLibc` says why not.
  */
 
 const SYMBOLS = {
   open: { parameters: ["buffer", "i32"], result: "i32" },
+  // open(2) with its third argument, the mode of a file it creates.
+  create: { name: "open", parameters: ["buffer", "i32", "u32"], result: "i32" },
+  // A source may sit on a slow card: these two wait on a thread of their own.
+  openAside: { name: "open", parameters: ["buffer", "i32"], result: "i32", nonblocking: true },
+  readAside: {
+    name: "read",
+    parameters: ["i32", "buffer", "usize"],
+    result: "isize",
+    nonblocking: true,
+  },
+  write: { parameters: ["i32", "buffer", "usize"], result: "isize" },
+  fchmod: { parameters: ["i32", "u32"], result: "i32" },
+  futimens: { parameters: ["i32", "buffer"], result: "i32" },
+  statx: { parameters: ["i32", "buffer", "i32", "u32", "buffer"], result: "i32" },
   close: { parameters: ["i32"], result: "i32" },
   posix_fadvise: { parameters: ["i32", "i64", "i64", "i32"], result: "i32" },
   kill: { parameters: ["i32", "i32"], result: "i32" },
@@ -16,8 +32,18 @@ const SYMBOLS = {
 
 const POSIX_FADV_DONTNEED = 4;
 const O_RDONLY = 0;
+const O_WRONLY = 1;
+const O_CREAT = 0o100;
+const O_TRUNC = 0o1000;
 const O_CLOEXEC = 0o2000000;
-const O_DIRECTORY = 0o200000;
+// These two differ between the x86 and the Arm (arm64) kernels.
+const O_DIRECTORY = Deno.build.arch === "aarch64" ? 0o40000 : 0o200000;
+const O_NOFOLLOW = Deno.build.arch === "aarch64" ? 0o100000 : 0o400000;
+const AT_EMPTY_PATH = 0x1000;
+const STATX_BASIC_STATS = 0x7ff;
+/** Where struct statx keeps stx_size and stx_mtime (the same on every architecture). */
+const STATX_SIZE_AT = 40;
+const STATX_MTIME_AT = 112;
 const EPERM = 1;
 
 export interface Libc {
@@ -30,6 +56,24 @@ export interface Libc {
    * until closed; null if the folder cannot be opened.
    */
   openFileSystem(folder: string): FileSystemHandle | null;
+  /**
+   * Reads `file` into `into` until `size` bytes, its end or a full buffer, and tells its size
+   * and mtime (in milliseconds, as Deno.stat tells them) after the read; null if any call
+   * failed, for the caller to ask Deno, whose error says why.
+   */
+  readWhole(file: string, into: Uint8Array, size: number): Promise<WholeRead | null>;
+  /**
+   * Writes `data` to `file` (created, or emptied), its mode then set to exactly `mode` if one
+   * is given, whatever the umask, and its mtime to `mtimeMs` (its atime to now); false if any
+   * call failed, for the caller to ask Deno, whose error says why.
+   */
+  writeWhole(file: string, data: Uint8Array, mode: number | undefined, mtimeMs: number): boolean;
+}
+
+export interface WholeRead {
+  bytes: number;
+  size: number;
+  mtimeMs: number;
 }
 
 export interface FileSystemHandle extends Disposable {
@@ -63,6 +107,11 @@ function load(): Libc | string {
   }
   const encoder = new TextEncoder();
   const errno = () => new Deno.UnsafePointerView(libc.symbols.__errno_location()!).getInt32();
+  const cString = (text: string) => encoder.encode(text + "\0");
+  const noPath = cString("");
+  const status = new Uint8Array(256);
+  const statusView = new DataView(status.buffer);
+  const times = new BigInt64Array(4);
   return {
     dropFromCache(file) {
       const fd = libc.symbols.open(encoder.encode(file + "\0"), O_RDONLY | O_CLOEXEC);
@@ -90,5 +139,67 @@ function load(): Libc | string {
         },
       };
     },
+    async readWhole(file, into, size) {
+      const { symbols } = libc;
+      const fd = await symbols.openAside(cString(file), O_RDONLY | O_CLOEXEC);
+      if (fd < 0) return null;
+      try {
+        let bytes = 0;
+        while (bytes < into.length) {
+          const n = Number(
+            await symbols.readAside(fd, into.subarray(bytes), BigInt(into.length - bytes)),
+          );
+          if (n < 0) return null;
+          if (n === 0) break;
+          bytes += n;
+          // At the scanned size, the end: the size after the read tells if it grew.
+          if (bytes === size) break;
+        }
+        if (symbols.statx(fd, noPath, AT_EMPTY_PATH, STATX_BASIC_STATS, status) !== 0) return null;
+        return {
+          bytes,
+          size: Number(statusView.getBigUint64(STATX_SIZE_AT, true)),
+          mtimeMs: denoMilliseconds(
+            statusView.getBigInt64(STATX_MTIME_AT, true),
+            statusView.getUint32(STATX_MTIME_AT + 8, true),
+          ),
+        };
+      } finally {
+        symbols.close(fd);
+      }
+    },
+    writeWhole(file, data, mode, mtimeMs) {
+      const { symbols } = libc;
+      const flags = O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC;
+      const fd = symbols.create(cString(file), flags, mode ?? 0o666);
+      if (fd < 0) return false;
+      let done = mode === undefined || symbols.fchmod(fd, mode) === 0;
+      for (let written = 0; done && written < data.length;) {
+        const n = Number(symbols.write(fd, data.subarray(written), BigInt(data.length - written)));
+        if (n <= 0) done = false;
+        else written += n;
+      }
+      if (done) {
+        setTimespec(times, 0, Date.now());
+        setTimespec(times, 2, mtimeMs);
+        done = symbols.futimens(fd, times) === 0;
+      }
+      return symbols.close(fd) === 0 && done;
+    },
   };
+}
+
+/**
+ * A time as Deno.stat gives it in milliseconds, from seconds and nanoseconds since the epoch:
+ * whole milliseconds, cut towards the epoch (before 1970 too).
+ */
+function denoMilliseconds(seconds: bigint, nanoseconds: number): number {
+  return Number((seconds * 1_000_000_000n + BigInt(nanoseconds)) / 1_000_000n);
+}
+
+/** Puts `ms` (milliseconds since the epoch) into `times` at `at` as a struct timespec. */
+function setTimespec(times: BigInt64Array, at: number, ms: number): void {
+  const seconds = Math.floor(ms / 1000);
+  times[at] = BigInt(seconds);
+  times[at + 1] = BigInt(Math.round((ms - seconds * 1000) * 1_000_000));
 }

@@ -15,6 +15,7 @@ import type { SourceFile } from "../coordinator/messages.ts";
 import type { Hasher } from "../verify/hashers.ts";
 import { tempPathFor } from "./durable.ts";
 import type { Claim, SharedChunks } from "./shared_chunks.ts";
+import { type Libc, openLibc } from "../libc.ts";
 
 export interface CopyResult {
   /** Digest of the bytes read from the source, by the hasher's algorithm. */
@@ -145,7 +146,9 @@ async function openSource(sourcePath: string): Promise<Deno.FsFile> {
  * slots go on meanwhile), then the temp file is written, its mode and mtime set, in
  * synchronous calls. Those only touch the page cache, and with several destinations, whose
  * threads share the CPUs, one synchronous call costs a fraction of an asynchronous one's
- * hand-off to Deno's I/O threads and back. A file another destination read whole and found
+ * hand-off to Deno's I/O threads and back. Both are plain libc calls where libc is at hand
+ * (Linux), which spares Deno's checks of each path; a call that fails there is made again
+ * through Deno, whose error tells why. A file another destination read whole and found
  * unchanged is taken from its read, and the source is not touched at all.
  */
 async function copyWhole(
@@ -157,41 +160,61 @@ async function copyWhole(
   options: CopyOptions,
 ): Promise<CopyResult> {
   const { shared } = options;
-  let bytes = 0;
+  let bytes = file.size;
   const whole = buffer.subarray(0, file.size);
   const got = shared ? await shared.chunks.obtain(shared.file, 0, whole) : null;
   if (!got || got.taken === "none") {
     try {
-      using source = await openSource(sourcePath);
-      // One read holds the file; a short read before its scanned size asks again.
-      while (bytes < buffer.length) {
-        const n = await source.read(buffer.subarray(bytes));
-        if (n === null) break;
-        bytes += n;
-        if (bytes === file.size) break;
-      }
-      await checkUnchanged(source, file, bytes);
+      bytes = await readWhole(sourcePath, file, buffer);
     } catch (error) {
       got?.claim?.abandon();
       throw error;
     }
     got?.claim?.fill(whole, true);
-  } else {
-    bytes = file.size;
+  } else if (got.taken === "chunk") {
     // A chunk filled before its reader's check: the source is checked here.
-    if (got.taken === "chunk") {
-      using source = await openSource(sourcePath);
-      await checkUnchanged(source, file, bytes);
-    }
+    using source = await openSource(sourcePath);
+    await checkUnchanged(source, file, bytes);
   }
   const data = buffer.subarray(0, bytes);
   hasher.update(data);
   await options.pace?.(bytes);
   const digest = checkedDigest(hasher, options.expectedDigest);
-  // With a mode, the file is made with it and then set to it exactly, whatever the umask.
-  Deno.writeFileSync(temp, data, { mode: permissionsOf(file) });
-  Deno.utimeSync(temp, new Date(), new Date(file.mtimeMs));
+  const mode = permissionsOf(file);
+  if (!nativeFiles()?.writeWhole(temp, data, mode, file.mtimeMs)) {
+    // With a mode, the file is made with it and then set to it exactly, whatever the umask.
+    Deno.writeFileSync(temp, data, { mode });
+    Deno.utimeSync(temp, new Date(), new Date(file.mtimeMs));
+  }
   return { digest, bytes, resumed: 0, temp, taken: got && got.taken !== "none" ? bytes : 0 };
+}
+
+/**
+ * Reads a small source whole into `buffer` and checks it against the scan; returns its
+ * length. One read holds the file; a short read before its scanned size asks again.
+ */
+async function readWhole(sourcePath: string, file: SourceFile, buffer: Uint8Array) {
+  const read = await nativeFiles()?.readWhole(sourcePath, buffer, file.size);
+  if (read) {
+    checkAgainstScan(file, read.bytes, read);
+    return read.bytes;
+  }
+  using source = await openSource(sourcePath);
+  let bytes = 0;
+  while (bytes < buffer.length) {
+    const n = await source.read(buffer.subarray(bytes));
+    if (n === null) break;
+    bytes += n;
+    if (bytes === file.size) break;
+  }
+  await checkUnchanged(source, file, bytes);
+  return bytes;
+}
+
+/** libc's whole-file calls, where they can be had. */
+function nativeFiles(): Libc | null {
+  const libc = openLibc();
+  return typeof libc === "string" ? null : libc;
 }
 
 /**
@@ -282,15 +305,23 @@ function checkedDigest(hasher: Hasher, expected: string | undefined): string {
  */
 async function checkUnchanged(source: Deno.FsFile, file: SourceFile, bytesRead: number) {
   const now = await source.stat();
-  const mtimeMs = now.mtime?.getTime() ?? 0;
+  checkAgainstScan(file, bytesRead, { size: now.size, mtimeMs: now.mtime?.getTime() ?? 0 });
+}
+
+/** A SourceChangedError if the source, `now` after `bytesRead` were read, is not as scanned. */
+function checkAgainstScan(
+  file: SourceFile,
+  bytesRead: number,
+  now: { size: number; mtimeMs: number },
+): void {
   if (bytesRead !== file.size || now.size !== file.size) {
     throw new SourceChangedError(
       `source changed while it was copied: ${file.size} bytes when scanned, ${bytesRead} read, ${now.size} now`,
     );
   }
-  if (mtimeMs !== file.mtimeMs) {
+  if (now.mtimeMs !== file.mtimeMs) {
     throw new SourceChangedError(
-      `source changed while it was copied: modified at ${new Date(mtimeMs).toISOString()}`,
+      `source changed while it was copied: modified at ${new Date(now.mtimeMs).toISOString()}`,
     );
   }
 }

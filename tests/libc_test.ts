@@ -1,0 +1,145 @@
+/**
+ * The whole-file libc calls (Linux): what they read and write is judged by Deno's own stat
+ * and reads, and by `stat`, `touch` and `cmp` where an outside view is wanted.
+ */
+import { assert } from "./deps.ts";
+import { type Libc, openLibc } from "../src/libc.ts";
+import { sh, testFolder } from "./helpers.ts";
+
+const libc = openLibc();
+const ignore = typeof libc === "string";
+
+function native(): Libc {
+  if (typeof libc === "string") throw new Error(libc);
+  return libc;
+}
+
+async function outside(command: string, ...args: string[]): Promise<string> {
+  const { stdout } = await sh(command, args);
+  return stdout.trim();
+}
+
+/** Compared here: assert's diff of two long arrays takes minutes. */
+function sameBytes(one: Uint8Array, other: Uint8Array): boolean {
+  return one.length === other.length && one.every((byte, i) => byte === other[i]);
+}
+
+function randomBytes(size: number): Uint8Array {
+  const bytes = new Uint8Array(size);
+  for (let at = 0; at < size; at += 65536) crypto.getRandomValues(bytes.subarray(at, at + 65536));
+  return bytes;
+}
+
+// Times before 1970, with nanoseconds below the millisecond, and after.
+const MTIMES = [
+  "1960-03-04 05:06:07.123456789",
+  "1970-01-01 00:00:00",
+  "2024-03-04 05:06:07.987654321",
+];
+
+for (const when of MTIMES) {
+  Deno.test({
+    name: `readWhole reads a file whole and tells its size and mtime as Deno.stat does (${when})`,
+    ignore,
+    fn: async () => {
+      await using dir = await testFolder();
+      const file = `${dir.path}/a`;
+      const bytes = randomBytes(70_000);
+      await Deno.writeFile(file, bytes);
+      await outside("touch", "-d", `${when} UTC`, file);
+      const { mtime, size } = await Deno.stat(file);
+      const buffer = new Uint8Array(128 * 1024);
+      const read = await native().readWhole(file, buffer, size);
+      assert.deepEqual(read, { bytes: size, size, mtimeMs: mtime!.getTime() });
+      assert(sameBytes(buffer.subarray(0, size), bytes), "the bytes read are not the file's");
+    },
+  });
+}
+
+Deno.test({
+  name: "readWhole reads on past a scanned size that is too small, up to the end or the buffer",
+  ignore,
+  fn: async () => {
+    await using dir = await testFolder();
+    const file = `${dir.path}/grew`;
+    await Deno.writeFile(file, randomBytes(5000));
+    const wide = await native().readWhole(file, new Uint8Array(65536), 3000);
+    assert.deepEqual([wide?.bytes, wide?.size], [5000, 5000]);
+    const narrow = await native().readWhole(file, new Uint8Array(4096), 3000);
+    assert.deepEqual([narrow?.bytes, narrow?.size], [4096, 5000]);
+    await Deno.writeFile(`${dir.path}/empty`, new Uint8Array(0));
+    const empty = await native().readWhole(`${dir.path}/empty`, new Uint8Array(16), 0);
+    assert.deepEqual([empty?.bytes, empty?.size], [0, 0]);
+  },
+});
+
+Deno.test({
+  name: "readWhole gives null (for Deno to tell why) for a missing file and a folder",
+  ignore,
+  fn: async () => {
+    await using dir = await testFolder();
+    assert.deepEqual(await native().readWhole(`${dir.path}/missing`, new Uint8Array(16), 5), null);
+    assert.deepEqual(await native().readWhole(dir.path, new Uint8Array(16), 5), null);
+  },
+});
+
+Deno.test({
+  name: "writeWhole writes the bytes, sets the mode exactly whatever the umask, and the mtime",
+  ignore,
+  fn: async () => {
+    await using dir = await testFolder();
+    const file = `${dir.path}/out`;
+    // A longer file in the way is emptied first.
+    await Deno.writeFile(file, randomBytes(200_000));
+    const bytes = randomBytes(70_001);
+    const mtimeMs = Date.parse("1960-03-04T05:06:07.123Z");
+    const umask = Deno.umask(0o077);
+    let written: boolean;
+    try {
+      written = native().writeWhole(file, bytes, 0o755, mtimeMs);
+    } finally {
+      Deno.umask(umask);
+    }
+    assert(written);
+    assert.deepEqual(
+      await outside("stat", "-c", "%a %s %y", file),
+      "755 70001 1960-03-04 05:06:07.123000000 +0000",
+    );
+    const { mtime, atime } = await Deno.stat(file);
+    assert.deepEqual(mtime!.getTime(), mtimeMs);
+    assert(Math.abs(atime!.getTime() - Date.now()) < 60_000, `atime ${atime?.toISOString()}`);
+    // cmp judges the bytes against the same bytes written by Deno.
+    await Deno.writeFile(`${file}.deno`, bytes);
+    assert.equal((await sh("cmp", [file, `${file}.deno`])).code, 0);
+  },
+});
+
+Deno.test({
+  name: "writeWhole writes an empty file, and without a mode leaves the umask's",
+  ignore,
+  fn: async () => {
+    await using dir = await testFolder();
+    const file = `${dir.path}/empty`;
+    const umask = Deno.umask(0o022);
+    try {
+      assert(native().writeWhole(file, new Uint8Array(0), undefined, 0));
+    } finally {
+      Deno.umask(umask);
+    }
+    assert.deepEqual(await outside("stat", "-c", "%a %s %Y", file), "644 0 0");
+  },
+});
+
+Deno.test({
+  name: "writeWhole gives false in a missing folder, and follows no symlink put in its way",
+  ignore,
+  fn: async () => {
+    await using dir = await testFolder();
+    assert(!native().writeWhole(`${dir.path}/nowhere/out`, new Uint8Array(8), 0o644, 0));
+    const victim = `${dir.path}/victim`;
+    await Deno.writeTextFile(victim, "keep me");
+    await Deno.symlink(victim, `${dir.path}/link`);
+    assert(!native().writeWhole(`${dir.path}/link`, new Uint8Array(8), 0o644, 0));
+    assert.deepEqual(await Deno.readTextFile(victim), "keep me");
+  },
+});
