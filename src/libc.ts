@@ -93,6 +93,12 @@ export function openLibc(): Libc | string {
   return opened;
 }
 
+/** libc, or null where it cannot be used (for calls that have Deno's way to fall back on). */
+export function libcAtHand(): Libc | null {
+  const libc = openLibc();
+  return typeof libc === "string" ? null : libc;
+}
+
 function load(): Libc | string {
   if (Deno.build.os !== "linux") return `not implemented on ${Deno.build.os}`;
   // Asked first: dlopen without the permission would prompt at a terminal.

@@ -15,7 +15,7 @@ import type { SourceFile } from "../coordinator/messages.ts";
 import type { Hasher } from "../verify/hashers.ts";
 import { tempPathFor } from "./durable.ts";
 import type { Claim, SharedChunks } from "./shared_chunks.ts";
-import { type Libc, openLibc } from "../libc.ts";
+import { libcAtHand } from "../libc.ts";
 
 export interface CopyResult {
   /** Digest of the bytes read from the source, by the hasher's algorithm. */
@@ -181,7 +181,7 @@ async function copyWhole(
   await options.pace?.(bytes);
   const digest = checkedDigest(hasher, options.expectedDigest);
   const mode = permissionsOf(file);
-  if (!nativeFiles()?.writeWhole(temp, data, mode, file.mtimeMs)) {
+  if (!libcAtHand()?.writeWhole(temp, data, mode, file.mtimeMs)) {
     // With a mode, the file is made with it and then set to it exactly, whatever the umask.
     Deno.writeFileSync(temp, data, { mode });
     Deno.utimeSync(temp, new Date(), new Date(file.mtimeMs));
@@ -194,7 +194,7 @@ async function copyWhole(
  * length. One read holds the file; a short read before its scanned size asks again.
  */
 async function readWhole(sourcePath: string, file: SourceFile, buffer: Uint8Array) {
-  const read = await nativeFiles()?.readWhole(sourcePath, buffer, file.size);
+  const read = await libcAtHand()?.readWhole(sourcePath, buffer, file.size);
   if (read) {
     checkAgainstScan(file, read.bytes, read);
     return read.bytes;
@@ -209,12 +209,6 @@ async function readWhole(sourcePath: string, file: SourceFile, buffer: Uint8Arra
   }
   await checkUnchanged(source, file, bytes);
   return bytes;
-}
-
-/** libc's whole-file calls, where they can be had. */
-function nativeFiles(): Libc | null {
-  const libc = openLibc();
-  return typeof libc === "string" ? null : libc;
 }
 
 /**
