@@ -235,6 +235,26 @@ for (const size of [0, 1, 70_000, 3 * 1024 * 1024 + 5]) {
   });
 }
 
+Deno.test("with deferCommit a copy whose temp file cannot be made fails with Deno's error for it, and leaves nothing", async () => {
+  await using folder = await testFolder();
+  const { sourcePath, file } = await makeSource(folder.path, "IMG_0003.JPG", 5000);
+  const destination = await destinationFolder(folder.path);
+  // A plain file where the target's folder should be: neither libc nor Deno can make the temp.
+  await Deno.writeTextFile(path.join(destination, "DCIM"), "in the way");
+  const target = path.join(destination, "DCIM", "IMG_0003.JPG");
+  const error = await copyFile(
+    sourcePath,
+    file,
+    target,
+    new Uint8Array(64 * 1024),
+    sha256Hasher(),
+    { deferCommit: true },
+  ).then(() => null, (error) => error);
+  assert(error instanceof Deno.errors.NotADirectory, `${error}`);
+  assert.match(error.message, /Not a directory/);
+  assert.deepEqual(await Array.fromAsync(Deno.readDir(destination), (e) => e.name), ["DCIM"]);
+});
+
 /** Files and buffers: one chunk (written whole with deferCommit), many small or large ones. */
 const SHARED_SIZES = [[3000, 64 * 1024], [200_000, 64 * 1024], [5 * CHUNK_SIZE + 3, CHUNK_SIZE]];
 
