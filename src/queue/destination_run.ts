@@ -512,7 +512,10 @@ export class DestinationRun implements Disposable {
           hash,
           this.#files.sizes[index],
           (buffer, hasher) =>
-            digestFile(target, buffer, hasher, this.#pace, { local: this.#batch !== null }),
+            digestFile(target, buffer, hasher, this.#pace, {
+              local: this.#batch !== null,
+              size: this.#files.sizes[index],
+            }),
         );
         if (bytes !== this.#files.sizes[index] || !this.#digests.holds(index, { hash, digest })) {
           throw new VerifyMismatchError(

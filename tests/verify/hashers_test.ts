@@ -50,7 +50,7 @@ for (const hash of HASH_ALGORITHMS) {
     assert.equal(abc.length, DIGEST_LENGTH[hash]);
   });
 
-  Deno.test(`${hash}: digestFile in small chunks equals the real tool's digest`, async () => {
+  Deno.test(`${hash}: digestFile in small chunks or read whole equals the real tool's digest`, async () => {
     await using folder = await testFolder();
     const pool = new HasherPool();
     const buffer = new Uint8Array(4096);
@@ -60,13 +60,28 @@ for (const hash of HASH_ALGORITHMS) {
       const [program, args] = JUDGES[hash];
       const judge = await sh(program, [...args, file]);
       assert.equal(judge.code, 0, judge.stderr);
-      for (const local of [false, true]) {
+      // Local, with the size expected (read whole through libc when it fits the buffer), or
+      // with a wrong one, as of a copy that grew (past the buffer, too) or shrank: the digest is
+      // still the file's.
+      const ways = [
+        { local: false },
+        { local: true },
+        ...[size, Math.max(0, size - 1), size + 5, 5].map((expected) => ({
+          local: true,
+          size: expected,
+        })),
+      ];
+      for (const way of ways) {
         const { digest, bytes } = await pool.lend(
           hash,
-          (h) => digestFile(file, buffer, h, undefined, { local }),
+          (h) => digestFile(file, buffer, h, undefined, way),
         );
-        assert.equal(bytes, size);
-        assert.equal(digest, judge.stdout.split(" ")[0], `${program} on ${size} bytes`);
+        assert.equal(bytes, size, JSON.stringify(way));
+        assert.equal(
+          digest,
+          judge.stdout.split(" ")[0],
+          `${program} on ${size} bytes, ${JSON.stringify(way)}`,
+        );
       }
     }
   });
