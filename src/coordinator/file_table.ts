@@ -7,19 +7,38 @@
  * The typed arrays live in SharedArrayBuffers, and the table goes to the workers as a
  * SharedFileTable, its paths as UTF-8 in one more shared buffer: posting it copies nothing,
  * however many destinations there are. (A posted message's serialized bytes would also stay
- * alive in the worker while it runs: about 40 bytes per file, per destination.)
+ * alive in the worker while it runs: about 40 bytes per file, per destination.) A worker
+ * keeps no path strings: it decodes a path from the shared bytes when it needs it, and orders
+ * files by path through their ranks, worked out once by the coordinator.
  */
 import type { SourceFile } from "./messages.ts";
 
-export interface FileTable {
-  /** Relative, "/"-separated paths. */
-  paths: string[];
+/** The columns of every table, by file index. */
+interface FileColumns {
   sizes: Float64Array;
   mtimes: Float64Array;
   /** Permission bits; -1 where the platform has none (Windows). */
   modes: Int32Array;
   /** 1 for a file with holes, which the copy keeps. */
   sparse: Uint8Array;
+}
+
+/** The files as scanned. */
+export interface FileTable extends FileColumns {
+  /** Relative, "/"-separated paths. */
+  paths: string[];
+}
+
+/** Files by index, however their paths are kept. */
+export interface FileList extends FileColumns {
+  readonly count: number;
+  /** The relative, "/"-separated path of the file at `index`. */
+  path(index: number): string;
+}
+
+/** A FileTable read as a FileList. */
+export function listFiles({ paths, ...columns }: FileTable): FileList {
+  return { ...columns, count: paths.length, path: (index) => paths[index] };
 }
 
 /** Collects files one by one (the scan), then hands out the table. */
@@ -62,11 +81,13 @@ function shared<T extends { set(values: ArrayLike<number>): void }>(
 }
 
 /** A FileTable as it is posted to the workers: every column in shared memory. */
-export interface SharedFileTable extends Omit<FileTable, "paths"> {
+export interface SharedFileTable extends FileColumns {
   /** Every path in UTF-8, one after the other. */
   pathBytes: Uint8Array;
   /** Where each path ends in `pathBytes` (whole numbers; no 4 GiB limit). */
   pathEnds: Float64Array;
+  /** Each file's place in the order of the paths (as JavaScript compares strings). */
+  ranks: Uint32Array;
 }
 
 /** The table with its paths in shared memory too, to be posted to any number of workers. */
@@ -87,19 +108,52 @@ export function shareFileTable({ paths, ...columns }: FileTable): SharedFileTabl
   });
   const pathBytes = new Uint8Array(new SharedArrayBuffer(end));
   pathBytes.set(bytes.subarray(0, end));
-  return { ...columns, pathBytes, pathEnds };
+  const byPath = new Uint32Array(paths.length).map((_, i) => i)
+    .sort((a, b) => paths[a] < paths[b] ? -1 : paths[a] > paths[b] ? 1 : 0);
+  const ranks = new Uint32Array(new SharedArrayBuffer(paths.length * 4));
+  byPath.forEach((index, rank) => ranks[index] = rank);
+  return { ...columns, pathBytes, pathEnds, ranks };
 }
 
-/** The FileTable a worker works with: its own path strings, the shared typed arrays. */
-export function openFileTable({ pathBytes, pathEnds, ...columns }: SharedFileTable): FileTable {
-  // TextDecoder reads no shared memory: one private copy, decoded path by path.
-  const bytes = pathBytes.slice();
-  const decoder = new TextDecoder();
-  const paths = new Array<string>(pathEnds.length);
-  for (let i = 0, start = 0; i < pathEnds.length; start = pathEnds[i++]) {
-    paths[i] = decoder.decode(bytes.subarray(start, pathEnds[i]));
+/** The table as a worker reads it: the shared columns, each path decoded when asked for. */
+export class OpenFileTable implements FileList {
+  readonly count: number;
+  readonly sizes: Float64Array;
+  readonly mtimes: Float64Array;
+  readonly modes: Int32Array;
+  readonly sparse: Uint8Array;
+  /** Each file's place in path order: a comes before b by path if its rank is lower. */
+  readonly ranks: Uint32Array;
+  #bytes: Uint8Array;
+  #ends: Float64Array;
+  #decoder = new TextDecoder();
+
+  constructor({ pathBytes, pathEnds, ranks, ...columns }: SharedFileTable) {
+    this.count = pathEnds.length;
+    this.sizes = columns.sizes;
+    this.mtimes = columns.mtimes;
+    this.modes = columns.modes;
+    this.sparse = columns.sparse;
+    this.ranks = ranks;
+    this.#bytes = pathBytes;
+    this.#ends = pathEnds;
   }
-  return { paths, ...columns };
+
+  path(index: number): string {
+    const bytes = this.#bytes;
+    const start = index === 0 ? 0 : this.#ends[index - 1];
+    const end = this.#ends[index];
+    for (let i = start; i < end; i++) {
+      // TextDecoder reads no shared memory: a name beyond ASCII is copied out first.
+      if (bytes[i] >= 0x80) return this.#decoder.decode(bytes.slice(start, end));
+    }
+    return String.fromCharCode.apply(null, bytes.subarray(start, end) as unknown as number[]);
+  }
+}
+
+/** The table a worker works with, from the one the coordinator posted. */
+export function openFileTable(shared: SharedFileTable): OpenFileTable {
+  return new OpenFileTable(shared);
 }
 
 /**
@@ -115,10 +169,10 @@ export function fileTable(files: Iterable<SourceFile>): FileTable {
 }
 
 /** The file at `index`, as an object (made on demand; do not keep many). */
-export function fileAt(table: FileTable, index: number): SourceFile {
+export function fileAt(table: FileList, index: number, path = table.path(index)): SourceFile {
   const mode = table.modes[index];
   return {
-    path: table.paths[index],
+    path,
     size: table.sizes[index],
     mtimeMs: table.mtimes[index],
     mode: mode === -1 ? null : mode,

@@ -5,7 +5,7 @@
  * stopped before its read-back) is read back instead of copied again; everything else is
  * copied.
  */
-import type { FileTable } from "./file_table.ts";
+import type { FileList } from "./file_table.ts";
 import type { ManifestEntry } from "../verify/manifest.ts";
 import { forEachConcurrently } from "../concurrency.ts";
 import { parentOf, toNative } from "../relative_path.ts";
@@ -39,16 +39,16 @@ const LIST_CONCURRENCY = 8;
  * const plan = await planDestination(tree.files, "/ssd/card", await readRecords("/ssd/card"), true);
  */
 export async function planDestination(
-  files: FileTable,
+  files: FileList,
   destination: string,
   records: Map<string, ManifestEntry>,
   verify: boolean,
 ): Promise<DestinationPlan> {
   const plan: DestinationPlan = { skip: [], recheck: [], copy: [], replacedBytes: 0 };
-  const unchanged = new Uint8Array(files.paths.length);
+  const unchanged = new Uint8Array(files.count);
   const found = await presentTargets(files, destination);
   await forEachConcurrently(found, STAT_CONCURRENCY, async (i) => {
-    const rel = files.paths[i];
+    const rel = files.path(i);
     const target = await Deno.lstat(toNative(destination, rel)).catch(() => null);
     const record = records.get(rel);
     if (
@@ -60,12 +60,12 @@ export async function planDestination(
       plan.replacedBytes += target.size;
     }
   });
-  files.paths.forEach((rel, i) => {
-    const record = records.get(rel);
+  for (let i = 0; i < files.count; i++) {
+    const record = records.size > 0 ? records.get(files.path(i)) : undefined;
     if (!unchanged[i] || !record) plan.copy.push(i);
     else if (verify && record.verifiedAt === null) plan.recheck.push({ index: i, record });
     else plan.skip.push({ index: i, record });
-  });
+  }
   return plan;
 }
 
@@ -75,14 +75,14 @@ export async function planDestination(
  * case and in one Unicode form, so that on a case-insensitive volume a target is never
  * missed (a name found that is not the file only costs an lstat that finds nothing).
  */
-async function presentTargets(files: FileTable, destination: string): Promise<number[]> {
+async function presentTargets(files: FileList, destination: string): Promise<number[]> {
   const runs: { folder: string; from: number; to: number }[] = [];
-  files.paths.forEach((rel, i) => {
-    const folder = parentOf(rel);
+  for (let i = 0; i < files.count; i++) {
+    const folder = parentOf(files.path(i));
     const last = runs.at(-1);
     if (last && last.folder === folder && last.to === i) last.to = i + 1;
     else runs.push({ folder, from: i, to: i + 1 });
-  });
+  }
   const present: number[][] = [];
   await forEachConcurrently(runs, LIST_CONCURRENCY, async ({ folder, from, to }, k) => {
     const names = new Set<string>();
@@ -96,7 +96,7 @@ async function presentTargets(files: FileTable, destination: string): Promise<nu
     }
     present[k] = [];
     for (let i = from; i < to; i++) {
-      const rel = files.paths[i];
+      const rel = files.path(i);
       if (names.has(comparable(rel.slice(rel.lastIndexOf("/") + 1)))) present[k].push(i);
     }
   });
@@ -111,7 +111,7 @@ function comparable(name: string): string {
  * The free space a plan needs: each file rounded up to whole blocks, less what the copies
  * replace, plus room for the largest file, whose old copy stays until its new one is whole.
  */
-export function bytesNeeded(plan: DestinationPlan, files: FileTable, blockSize: number): number {
+export function bytesNeeded(plan: DestinationPlan, files: FileList, blockSize: number): number {
   const blocks = (size: number) => Math.ceil(size / blockSize) * blockSize;
   let total = 0;
   let largest = 0;

@@ -15,7 +15,7 @@ import {
   VerifyMismatchError,
 } from "../errors.ts";
 import type { DestinationJob, FileResult, FromWorker, ReadBack } from "../coordinator/messages.ts";
-import { fileAt, type FileTable, openFileTable } from "../coordinator/file_table.ts";
+import { fileAt, type OpenFileTable, openFileTable } from "../coordinator/file_table.ts";
 import { bytesNeeded, type DestinationPlan, holds, planDestination } from "../coordinator/plan.ts";
 import { copyFile, RESUME_MIN_BYTES } from "../copy/copy_strategy.ts";
 import { CommitBatch, CommitError } from "../copy/commit_batch.ts";
@@ -111,7 +111,7 @@ export class DestinationRun implements Disposable {
   #smallBuffers: Uint8Array[] = [];
   #hashers = new HasherPool();
   /** The source's files; everything below that is per file is in columns by its index. */
-  #files: FileTable;
+  #files: OpenFileTable;
   /** UNTOUCHED, GOOD or FAILED. */
   #status: Uint8Array;
   /** Copies made this run, for `attempts` in results. */
@@ -157,7 +157,7 @@ export class DestinationRun implements Disposable {
   constructor(private readonly job: DestinationJob, post: Post) {
     this.#limiter = job.bwlimit === null ? null : new RateLimiter({ rate: job.bwlimit });
     this.#files = openFileTable(job.files);
-    const count = this.#files.paths.length;
+    const count = this.#files.count;
     this.#status = new Uint8Array(count);
     this.#copies = new Uint8Array(count);
     this.#digests = new DigestColumn(count);
@@ -273,10 +273,10 @@ export class DestinationRun implements Disposable {
       records = await readRecords(root);
       plan = await planDestination(this.#files, root, records, job.verify);
       // A big file that will be copied again resumes from what an interrupted run wrote.
-      const { paths, sizes } = this.#files;
+      const files = this.#files;
       const resumable = new Set(
-        plan.copy.filter((index) => sizes[index] >= RESUME_MIN_BYTES).map((index) =>
-          tempPathFor(toNative(root, paths[index]))
+        plan.copy.filter((index) => files.sizes[index] >= RESUME_MIN_BYTES).map((index) =>
+          tempPathFor(toNative(root, files.path(index)))
         ),
       );
       const folders = [root, ...job.folders.map((rel) => toNative(root, rel))];
@@ -320,7 +320,7 @@ export class DestinationRun implements Disposable {
   #releaseUncopied(copy: number[]): void {
     const shared = this.#shared;
     if (!shared) return;
-    const copied = new Uint8Array(this.#files.paths.length);
+    const copied = new Uint8Array(this.#files.count);
     for (const index of copy) copied[index] = 1;
     copied.forEach((wanted, index) => {
       if (wanted === 0) shared.release(index);
@@ -368,7 +368,7 @@ export class DestinationRun implements Disposable {
    */
   async #copyLinks(): Promise<void> {
     const { destination: root, hash } = this.job;
-    const first = this.#files.paths.length;
+    const first = this.#files.count;
     for (const [k, { path: rel, target }] of this.job.links.entries()) {
       if (this.#stopping) return;
       const digest = await this.#hashers.lend(
@@ -496,7 +496,7 @@ export class DestinationRun implements Disposable {
     for (const index of indices) queue.push(index);
     await queue.drain(
       this.#guarded(async (index, attempt) => {
-        const target = toNative(this.job.destination, this.#files.paths[index]);
+        const target = toNative(this.job.destination, this.#files.path(index));
         if (attempt > 1) {
           await this.#copyOne(index);
           await fsyncFolder(path.dirname(target));
@@ -586,14 +586,14 @@ export class DestinationRun implements Disposable {
 
   /** Works out the priority of the file at `index` before it is queued. */
   #prioritize(index: number): void {
-    this.#priorities[index] = PRIORITIES.indexOf(this.#priorityOf(this.#files.paths[index]));
+    this.#priorities[index] = PRIORITIES.indexOf(this.#priorityOf(this.#files.path(index)));
   }
 
   #result(index: number, status: "copied" | "verified"): FileResult {
     const resumed = this.#resumed.get(index);
     return {
       index,
-      path: this.#files.paths[index],
+      path: this.#files.path(index),
       size: this.#files.sizes[index],
       status,
       ...this.#content(index),
@@ -619,7 +619,7 @@ export class DestinationRun implements Disposable {
   #entry(index: number): ManifestEntry {
     const verifiedAt = this.#verifiedAt[index];
     return {
-      path: this.#files.paths[index],
+      path: this.#files.path(index),
       size: this.#files.sizes[index],
       mtimeMs: this.#files.mtimes[index],
       ...this.#digests.get(index)!,
@@ -635,9 +635,10 @@ export class DestinationRun implements Disposable {
    */
   async #copyOne(index: number, done?: () => void, share = false): Promise<void> {
     this.#copies[index] = Math.min(255, this.#copies[index] + 1);
-    const blocked = this.#blockedFolder(parentOf(this.#files.paths[index]));
+    const rel = this.#files.path(index);
+    const blocked = this.#blockedFolder(parentOf(rel));
     if (blocked) throw new PathBlockedError(blocked);
-    const file = fileAt(this.#files, index);
+    const file = fileAt(this.#files, index, rel);
     const source = toNative(this.job.source, file.path);
     const target = toNative(this.job.destination, file.path);
     // A copy gets the run's hash, even of a file whose record had another.
@@ -702,7 +703,7 @@ export class DestinationRun implements Disposable {
       type: "file",
       result: {
         index,
-        path: this.#files.paths[index],
+        path: this.#files.path(index),
         size: this.#files.sizes[index],
         status: "failed",
         ...this.#content(index),
@@ -723,8 +724,8 @@ export class DestinationRun implements Disposable {
       onRetry: () => this.#stats.retried(),
       // Every file enters the queue at the run's start (addedAt 0): none overtakes another
       // by waiting, and a retry keeps its place.
-      before: taskOrderBy<number>(this.job.order, {
-        path: (index) => this.#files.paths[index],
+      before: taskOrderBy<number, number>(this.job.order, {
+        path: (index) => this.#files.ranks[index],
         size: (index) => this.#files.sizes[index],
         priority: (index) => PRIORITIES[this.#priorities[index]],
         addedAt: () => 0,
@@ -744,32 +745,35 @@ export class DestinationRun implements Disposable {
     records: Map<string, ManifestEntry>,
     plan: DestinationPlan,
   ): AsyncGenerator<ManifestEntry> {
-    // A file of this run is its index in the table; any other record is itself.
-    const items: (number | ManifestEntry)[] = [
-      ...plan.skip.map(({ record }) => record),
-      ...this.#links,
-    ];
+    // The files of this run, by index, in path order (their ranks); any other record by its
+    // path; the two merged.
+    const files = this.#files;
+    const indices: number[] = [];
     this.#status.forEach((status, index) => {
-      if (status === GOOD) items.push(index);
+      if (status === GOOD) indices.push(index);
     });
+    indices.sort((a, b) => files.ranks[a] - files.ranks[b]);
+    const others: ManifestEntry[] = [...plan.skip.map(({ record }) => record), ...this.#links];
     for (const { index, record } of plan.recheck) {
-      if (this.#status[index] === UNTOUCHED) items.push(record);
+      if (this.#status[index] === UNTOUCHED) others.push(record);
     }
     if (records.size > 0) {
-      const inSource = new Set([...this.#files.paths, ...this.job.links.map((link) => link.path)]);
+      const inSource = new Set(this.job.links.map((link) => link.path));
+      for (let index = 0; index < files.count; index++) inSource.add(files.path(index));
       for (const [rel, record] of records) {
-        if (!inSource.has(rel) && await holds(this.job.destination, record)) items.push(record);
+        if (!inSource.has(rel) && await holds(this.job.destination, record)) others.push(record);
       }
     }
-    const { paths } = this.#files;
-    const pathOf = (item: number | ManifestEntry) =>
-      typeof item === "number" ? paths[item] : item.path;
-    items.sort((a, b) => {
-      const one = pathOf(a);
-      const other = pathOf(b);
-      return one < other ? -1 : one > other ? 1 : 0;
-    });
-    for (const item of items) yield typeof item === "number" ? this.#entry(item) : item;
+    others.sort((a, b) => a.path < b.path ? -1 : a.path > b.path ? 1 : 0);
+    let k = 0;
+    for (const index of indices) {
+      if (k < others.length) {
+        const rel = files.path(index);
+        while (k < others.length && others[k].path < rel) yield others[k++];
+      }
+      yield this.#entry(index);
+    }
+    while (k < others.length) yield others[k++];
   }
 
   /**

@@ -26,10 +26,11 @@ export interface FileTask {
 
 /**
  * How to read a FileTask's fields from a task of another shape: a destination queues bare
- * file indices, and reads size, path and priority from its columns.
+ * file indices, and reads size, path and priority from its columns. The path may be given
+ * as anything that orders as the paths do (a destination gives each file's rank by path).
  */
-export interface TaskView<T> {
-  path(task: T): string;
+export interface TaskView<T, P extends string | number = string> {
+  path(task: T): P;
   size(task: T): number;
   priority(task: T): TaskPriority;
   addedAt(task: T): number;
@@ -79,7 +80,10 @@ export function taskOrder(order: TaskOrder): (a: FileTask, b: FileTask) => boole
 }
 
 /** The same order for tasks of any shape, read through `view`. */
-export function taskOrderBy<T>(order: TaskOrder, view: TaskView<T>): (a: T, b: T) => boolean {
+export function taskOrderBy<T, P extends string | number>(
+  order: TaskOrder,
+  view: TaskView<T, P>,
+): (a: T, b: T) => boolean {
   return (a, b) => {
     const [sizeA, sizeB] = [view.size(a), view.size(b)];
     const [addedA, addedB] = [view.addedAt(a), view.addedAt(b)];

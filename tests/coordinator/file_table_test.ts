@@ -3,6 +3,7 @@ import { assert, fc } from "../deps.ts";
 import {
   fileAt,
   fileTable,
+  listFiles,
   openFileTable,
   shareFileTable,
 } from "../../src/coordinator/file_table.ts";
@@ -19,7 +20,7 @@ const file: fc.Arbitrary<SourceFile> = fc.record({
 Deno.test("every file comes back from its index as scanned, after a structured clone too", () => {
   fc.assert(
     fc.property(fc.array(file, { maxLength: 30 }), (files) => {
-      const table = structuredClone(fileTable(files));
+      const table = listFiles(structuredClone(fileTable(files)));
       assert.deepEqual(files.map((_, index) => fileAt(table, index)), files);
     }),
   );
@@ -35,9 +36,22 @@ Deno.test("a shared table, posted and opened, gives back every file as scanned",
       (files) => {
         const posted = structuredClone(shareFileTable(fileTable(files)));
         const table = openFileTable(posted);
+        assert.equal(table.count, files.length);
         assert.deepEqual(files.map((_, index) => fileAt(table, index)), files);
       },
     ),
+  );
+});
+
+Deno.test("the ranks of an opened table order its files as their paths compare", () => {
+  fc.assert(
+    fc.property(fc.uniqueArray(anyName, { maxLength: 40 }), (paths) => {
+      const files = paths.map((path) => ({ path, size: 0, mtimeMs: 0, mode: null }));
+      const table = openFileTable(structuredClone(shareFileTable(fileTable(files))));
+      const byRank = paths.map((_, index) => index).sort((a, b) => table.ranks[a] - table.ranks[b]);
+      assert.deepEqual(byRank.map((index) => paths[index]), [...paths].sort());
+      assert.deepEqual([...table.ranks].sort((a, b) => a - b), paths.map((_, rank) => rank));
+    }),
   );
 });
 
@@ -49,11 +63,19 @@ Deno.test("posting a shared table copies none of its columns: they are one memor
   const shared = shareFileTable(fileTable(files));
   const posted = structuredClone(shared);
   for (
-    const column of [posted.sizes, posted.mtimes, posted.modes, posted.sparse, posted.pathBytes]
+    const column of [
+      posted.sizes,
+      posted.mtimes,
+      posted.modes,
+      posted.sparse,
+      posted.pathBytes,
+      posted.ranks,
+    ]
   ) {
     assert.ok(column.buffer instanceof SharedArrayBuffer);
   }
   shared.sizes[1] = 4;
   assert.equal(posted.sizes[1], 4, "a change on one side is seen on the other");
-  assert.deepEqual(openFileTable(posted).paths, files.map((f) => f.path));
+  const opened = openFileTable(posted);
+  assert.deepEqual(files.map((_, index) => opened.path(index)), files.map((f) => f.path));
 });

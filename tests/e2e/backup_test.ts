@@ -183,3 +183,33 @@ Deno.test("--links copies symlinks as symlinks, never following them; a rerun le
     /MISMATCH: dangling: the link points to \/etc\/passwd, recorded no\/such\/file/,
   );
 });
+
+Deno.test("the records list the files in path order, whatever order the folders were walked in, after a rerun that adds files too", async () => {
+  await using folder = await testFolder();
+  const source = path.join(folder.path, "card");
+  // Walked folder by folder, "a/…" comes before "a-b.txt", though "-" sorts before "/"; and
+  // "😀" (two UTF-16 units from 0xD83D) sorts before "～" (0xFF5E) as JavaScript compares.
+  const names = ["a/z.txt", "a-b.txt", "a.txt", "b/c/d.txt", "ä.txt", "～.txt", "😀.txt"];
+  const write = (rel: string) =>
+    Deno.mkdir(path.dirname(path.join(source, rel)), { recursive: true })
+      .then(() => Deno.writeTextFile(path.join(source, rel), rel));
+  for (const rel of names) await write(rel);
+  const destination = path.join(folder.path, "ssd");
+  const listed = async () => {
+    const manifest = path.join(destination, ".fanout", "manifest.ndjson");
+    const lines = (await Deno.readTextFile(manifest)).trim().split("\n").slice(1);
+    return lines.map((line) => JSON.parse(line).path);
+  };
+  assert.equal((await runFanout(["backup", source, destination])).code, 0);
+  assert.deepEqual(await listed(), [...names].sort());
+  // The rerun skips these by their records and copies the new ones among them.
+  const added = ["a/a.txt", "a-a.txt", "b/c.txt"];
+  for (const rel of added) await write(rel);
+  const rerun = await runFanout(["backup", source, destination]);
+  assert.equal(rerun.code, 0, rerun.stderr);
+  assert.deepEqual(await listed(), [...names, ...added].sort());
+  const check = await sh("sha256sum", ["--check", "--strict", ".fanout/SHA256SUMS"], {
+    cwd: destination,
+  });
+  assert.equal(check.code, 0, check.stdout + check.stderr);
+});
