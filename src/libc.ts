@@ -8,6 +8,16 @@
 
 const SYMBOLS = {
   open: { parameters: ["buffer", "i32"], result: "i32" },
+  close: { parameters: ["i32"], result: "i32" },
+  posix_fadvise: { parameters: ["i32", "i64", "i64", "i32"], result: "i32" },
+  kill: { parameters: ["i32", "i32"], result: "i32" },
+  __errno_location: { parameters: [], result: "pointer" },
+  // On a thread of its own: it waits for the disk.
+  syncfs: { parameters: ["i32"], result: "i32", nonblocking: true },
+} as const;
+
+/** The whole-file calls, loaded apart: a glibc older than 2.28 has no statx. */
+const FILE_SYMBOLS = {
   // open(2) with its third argument, the mode of a file it creates.
   create: { name: "open", parameters: ["buffer", "i32", "u32"], result: "i32" },
   // A source may sit on a slow card: these two wait on a thread of their own.
@@ -23,11 +33,6 @@ const SYMBOLS = {
   futimens: { parameters: ["i32", "buffer"], result: "i32" },
   statx: { parameters: ["i32", "buffer", "i32", "u32", "buffer"], result: "i32" },
   close: { parameters: ["i32"], result: "i32" },
-  posix_fadvise: { parameters: ["i32", "i64", "i64", "i32"], result: "i32" },
-  kill: { parameters: ["i32", "i32"], result: "i32" },
-  __errno_location: { parameters: [], result: "pointer" },
-  // On a thread of its own: it waits for the disk.
-  syncfs: { parameters: ["i32"], result: "i32", nonblocking: true },
 } as const;
 
 const POSIX_FADV_DONTNEED = 4;
@@ -111,6 +116,12 @@ function load(): Libc | string {
   } catch (error) {
     return `libc could not be loaded (${(error as Error).message})`;
   }
+  let files: Deno.DynamicLibrary<typeof FILE_SYMBOLS> | null = null;
+  try {
+    files = Deno.dlopen("libc.so.6", FILE_SYMBOLS);
+  } catch {
+    // Then every file is read and written through Deno, as elsewhere.
+  }
   const encoder = new TextEncoder();
   const errno = () => new Deno.UnsafePointerView(libc.symbols.__errno_location()!).getInt32();
   const cString = (text: string) => encoder.encode(text + "\0");
@@ -146,7 +157,8 @@ function load(): Libc | string {
       };
     },
     async readWhole(file, into, size) {
-      const { symbols } = libc;
+      if (!files) return null;
+      const { symbols } = files;
       const fd = await symbols.openAside(cString(file), O_RDONLY | O_CLOEXEC);
       if (fd < 0) return null;
       try {
@@ -175,7 +187,8 @@ function load(): Libc | string {
       }
     },
     writeWhole(file, data, mode, mtimeMs) {
-      const { symbols } = libc;
+      if (!files) return false;
+      const { symbols } = files;
       const flags = O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC;
       const fd = symbols.create(cString(file), flags, mode ?? 0o666);
       if (fd < 0) return false;
