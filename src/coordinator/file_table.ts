@@ -1,8 +1,7 @@
 /**
  * FileTable: the source's regular files in columns, one array per field. A card of 100,000
- * files is then 100,000 path strings and a few typed arrays, not 100,000 objects, in the
- * coordinator and in every worker. A file is known by its index in the table, in messages
- * too.
+ * files is then 100,000 path strings and a few typed arrays in the coordinator, not 100,000
+ * objects. A file is known by its index in the table, in messages too.
  *
  * The typed arrays live in SharedArrayBuffers, and the table goes to the workers as a
  * SharedFileTable, its paths as UTF-8 in one more shared buffer: posting it copies nothing,
