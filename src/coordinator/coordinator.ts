@@ -30,7 +30,12 @@ import { scanSource, type SourceTree } from "./scan.ts";
 import { type FilterRules, pathFilter } from "./filter.ts";
 import { ProgressAggregator } from "./progress.ts";
 import { SourceConsistency } from "./source_consistency.ts";
-import { type SharedFileTable, shareFileTable } from "./file_table.ts";
+import {
+  type OpenFileTable,
+  openFileTable,
+  type SharedFileTable,
+  shareFileTable,
+} from "./file_table.ts";
 import { type SharedChunksMemory, sharedChunksMemory, TakenColumn } from "../copy/shared_chunks.ts";
 
 export interface BackupSettings {
@@ -155,10 +160,16 @@ class DestinationTally {
   }
 }
 
+/** The source as analyzed: its files readable by index, and shared for the workers. */
+interface AnalyzedSource extends Omit<SourceTree, "files"> {
+  files: OpenFileTable;
+  shared: SharedFileTable;
+}
+
 export class BackupCoordinator {
   #tallies: DestinationTally[] = [];
-  /** The run's files, for the path and size of a file known by its index. */
-  #tree: SourceTree | null = null;
+  /** The run's files and links, for the path and size of a file known by its index. */
+  #source: AnalyzedSource | null = null;
   #progress = new ProgressAggregator([]);
   #logs: DestinationLogs | null = null;
   #workers: Worker[] = [];
@@ -226,8 +237,58 @@ export class BackupCoordinator {
       (destination, message) => emit({ type: "warning", destination, message }),
     );
 
+    const tree = await this.#analyze(layout.source);
+    this.#source = tree;
+    const count = tree.files.count + tree.links.length;
+    const consistency = new SourceConsistency(count);
+    const tallies = layout.destinations.map((root, i) =>
+      new DestinationTally(settings.destinations[i], root, count)
+    );
+    this.#tallies = tallies;
+    this.#progress = new ProgressAggregator(settings.destinations, this.now);
+    // With several destinations, what one reads of the source is kept for the others.
+    const chunks = tallies.length > 1 ? sharedChunksMemory(tallies.length, tree.files.count) : null;
+    await Promise.all(
+      tallies.map((tally, i) =>
+        this.#runWorker(
+          i,
+          this.#job(i, tally.root, layout.source, tree, chunks),
+          consistency,
+          start,
+        )
+      ),
+    );
+    await this.#amendRecords(tallies);
+
+    const destinations = tallies.map((tally) => tally.summary());
+    const failed = tree.unreadable.length > 0 ||
+      destinations.some((destination) => destination.status === "failed");
+    const summary: BackupSummary = {
+      type: "summary",
+      command: "backup",
+      source: settings.source,
+      files: tree.files.count,
+      bytes: tree.bytes,
+      destinations,
+      failures: tallies.flatMap((tally) => tally.failures),
+      elapsedMs: Math.round(this.now() - start),
+      ...(this.#stop ? { stoppedBy: this.#stop.signal } : {}),
+      exitCode: this.#stop?.exitCode ?? (failed ? ExitCode.failed : ExitCode.ok),
+    };
+    emit(summary);
+    await this.#logs.close();
+    return summary;
+  }
+
+  /**
+   * Analyze: scans the source and tells what it found. The paths go into shared memory for
+   * the workers, and the coordinator too reads them from there: the scan's strings are let go.
+   */
+  async #analyze(source: string): Promise<AnalyzedSource> {
+    const { settings } = this;
+    const emit = (event: RunEvent) => this.#emit(event);
     emit({ type: "phase", phase: "analyze", state: "start" });
-    const tree = await scanSource(layout.source, {
+    const tree = await scanSource(source, {
       links: settings.links,
       filter: pathFilter(settings.filter),
     });
@@ -246,57 +307,16 @@ export class BackupCoordinator {
       ...(tree.excluded > 0 ? { excluded: tree.excluded } : {}),
     });
 
-    this.#tree = tree;
-    const count = tree.files.paths.length + tree.links.length;
-    const consistency = new SourceConsistency(count);
-    const tallies = layout.destinations.map((root, i) =>
-      new DestinationTally(settings.destinations[i], root, count)
-    );
-    this.#tallies = tallies;
-    this.#progress = new ProgressAggregator(settings.destinations, this.now);
-    const files = shareFileTable(tree.files);
-    // With several destinations, what one reads of the source is kept for the others.
-    const chunks = tallies.length > 1
-      ? sharedChunksMemory(tallies.length, tree.files.paths.length)
-      : null;
-    await Promise.all(
-      tallies.map((tally, i) =>
-        this.#runWorker(
-          i,
-          this.#job(i, tally.root, layout.source, tree, files, chunks),
-          consistency,
-          start,
-        )
-      ),
-    );
-    await this.#amendRecords(tallies);
-
-    const destinations = tallies.map((tally) => tally.summary());
-    const failed = tree.unreadable.length > 0 ||
-      destinations.some((destination) => destination.status === "failed");
-    const summary: BackupSummary = {
-      type: "summary",
-      command: "backup",
-      source: settings.source,
-      files: tree.files.paths.length,
-      bytes: tree.bytes,
-      destinations,
-      failures: tallies.flatMap((tally) => tally.failures),
-      elapsedMs: Math.round(this.now() - start),
-      ...(this.#stop ? { stoppedBy: this.#stop.signal } : {}),
-      exitCode: this.#stop?.exitCode ?? (failed ? ExitCode.failed : ExitCode.ok),
-    };
-    emit(summary);
-    await this.#logs.close();
-    return summary;
+    const { files, ...rest } = tree;
+    const shared = shareFileTable(files);
+    return { ...rest, files: openFileTable(shared), shared };
   }
 
   #job(
     index: number,
     destination: string,
     source: string,
-    tree: SourceTree,
-    files: SharedFileTable,
+    tree: AnalyzedSource,
     chunks: SharedChunksMemory | null,
   ): DestinationJob {
     const { workers, retries, retryPauseMs, verify, order, priorities, limits, hash } =
@@ -304,7 +324,7 @@ export class BackupCoordinator {
     return {
       destination,
       source,
-      files,
+      files: tree.shared,
       chunks: chunks && { memory: chunks, destination: index },
       folders: tree.folders,
       links: tree.links,
@@ -425,9 +445,9 @@ export class BackupCoordinator {
 
   /** Fails a file in every destination that already reported it good. */
   #revokeEverywhere(index: number): void {
-    const { files, links } = this.#tree!;
-    const count = files.paths.length;
-    const path = index < count ? files.paths[index] : links[index - count].path;
+    const { files, links } = this.#source!;
+    const count = files.count;
+    const path = index < count ? files.path(index) : links[index - count].path;
     const size = index < count ? files.sizes[index] : 0;
     for (const tally of this.#tallies) {
       if (!tally.revoke(index, path, size, SOURCE_CHANGED, this.settings.verify)) continue;
