@@ -28,18 +28,6 @@ export interface FileTable extends FileColumns {
   paths: string[];
 }
 
-/** Files by index, however their paths are kept. */
-export interface FileList extends FileColumns {
-  readonly count: number;
-  /** The relative, "/"-separated path of the file at `index`. */
-  path(index: number): string;
-}
-
-/** A FileTable read as a FileList. */
-export function listFiles({ paths, ...columns }: FileTable): FileList {
-  return { ...columns, count: paths.length, path: (index) => paths[index] };
-}
-
 /** Collects files one by one (the scan), then hands out the table. */
 export class FileTableBuilder {
   #paths: string[] = [];
@@ -115,7 +103,7 @@ export function shareFileTable({ paths, ...columns }: FileTable): SharedFileTabl
 }
 
 /** The table as a worker reads it: the shared columns, each path decoded when asked for. */
-export class OpenFileTable implements FileList {
+export class OpenFileTable {
   readonly count: number;
   readonly sizes: Float64Array;
   readonly mtimes: Float64Array;
@@ -138,6 +126,7 @@ export class OpenFileTable implements FileList {
     this.#ends = pathEnds;
   }
 
+  /** The relative, "/"-separated path of the file at `index`. */
   path(index: number): string {
     const bytes = this.#bytes;
     const start = index === 0 ? 0 : this.#ends[index - 1];
@@ -168,7 +157,7 @@ export function fileTable(files: Iterable<SourceFile>): FileTable {
 }
 
 /** The file at `index`, as an object (made on demand; do not keep many). */
-export function fileAt(table: FileList, index: number, path = table.path(index)): SourceFile {
+export function fileAt(table: OpenFileTable, index: number, path = table.path(index)): SourceFile {
   const mode = table.modes[index];
   return {
     path,

@@ -5,7 +5,7 @@
  * stopped before its read-back) is read back instead of copied again; everything else is
  * copied.
  */
-import type { FileList } from "./file_table.ts";
+import type { OpenFileTable } from "./file_table.ts";
 import type { ManifestEntry } from "../verify/manifest.ts";
 import { forEachConcurrently } from "../concurrency.ts";
 import { parentOf, toNative } from "../relative_path.ts";
@@ -39,7 +39,7 @@ const LIST_CONCURRENCY = 8;
  * const plan = await planDestination(tree.files, "/ssd/card", await readRecords("/ssd/card"), true);
  */
 export async function planDestination(
-  files: FileList,
+  files: OpenFileTable,
   destination: string,
   records: Map<string, ManifestEntry>,
   verify: boolean,
@@ -75,7 +75,7 @@ export async function planDestination(
  * case and in one Unicode form, so that on a case-insensitive volume a target is never
  * missed (a name found that is not the file only costs an lstat that finds nothing).
  */
-async function presentTargets(files: FileList, destination: string): Promise<number[]> {
+async function presentTargets(files: OpenFileTable, destination: string): Promise<number[]> {
   const runs: { folder: string; from: number; to: number }[] = [];
   for (let i = 0; i < files.count; i++) {
     const folder = parentOf(files.path(i));
@@ -111,7 +111,11 @@ function comparable(name: string): string {
  * The free space a plan needs: each file rounded up to whole blocks, less what the copies
  * replace, plus room for the largest file, whose old copy stays until its new one is whole.
  */
-export function bytesNeeded(plan: DestinationPlan, files: FileList, blockSize: number): number {
+export function bytesNeeded(
+  plan: DestinationPlan,
+  files: OpenFileTable,
+  blockSize: number,
+): number {
   const blocks = (size: number) => Math.ceil(size / blockSize) * blockSize;
   let total = 0;
   let largest = 0;

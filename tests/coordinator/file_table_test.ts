@@ -3,7 +3,6 @@ import { assert, fc } from "../deps.ts";
 import {
   fileAt,
   fileTable,
-  listFiles,
   openFileTable,
   shareFileTable,
 } from "../../src/coordinator/file_table.ts";
@@ -20,7 +19,7 @@ const file: fc.Arbitrary<SourceFile> = fc.record({
 Deno.test("every file comes back from its index as scanned, after a structured clone too", () => {
   fc.assert(
     fc.property(fc.array(file, { maxLength: 30 }), (files) => {
-      const table = listFiles(structuredClone(fileTable(files)));
+      const table = openFileTable(shareFileTable(structuredClone(fileTable(files))));
       assert.deepEqual(files.map((_, index) => fileAt(table, index)), files);
     }),
   );

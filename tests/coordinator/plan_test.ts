@@ -4,7 +4,7 @@
  */
 import { assert } from "../deps.ts";
 import { path } from "../../src/deps.ts";
-import { fileTable, listFiles } from "../../src/coordinator/file_table.ts";
+import { fileTable, openFileTable, shareFileTable } from "../../src/coordinator/file_table.ts";
 import type { SourceFile } from "../../src/coordinator/messages.ts";
 import { planDestination } from "../../src/coordinator/plan.ts";
 import type { ManifestEntry } from "../../src/verify/manifest.ts";
@@ -51,7 +51,8 @@ Deno.test("unchanged files are skipped or re-read; changed, missing and unrecord
     ].map((entry) => [entry.path, entry]),
   );
 
-  const plan = await planDestination(listFiles(files), root, records, true);
+  const opened = openFileTable(shareFileTable(files));
+  const plan = await planDestination(opened, root, records, true);
   assert.deepEqual(plan.skip.map(({ index }) => files.paths[index]), ["DCIM/a.jpg"]);
   assert.deepEqual(plan.skip.map(({ record }) => record.path), ["DCIM/a.jpg"]);
   assert.deepEqual(plan.recheck.map(({ index }) => files.paths[index]), ["DCIM/e.jpg"]);
@@ -63,7 +64,7 @@ Deno.test("unchanged files are skipped or re-read; changed, missing and unrecord
   ]);
   assert.equal(plan.replacedBytes, 99 + 40);
 
-  const unverified = await planDestination(listFiles(files), root, records, false);
+  const unverified = await planDestination(opened, root, records, false);
   assert.deepEqual(unverified.skip.map(({ record }) => record.path), ["DCIM/a.jpg", "DCIM/e.jpg"]);
   assert.deepEqual(unverified.recheck, []);
 });
