@@ -34,7 +34,7 @@ import {
 } from "../verify/hashers.ts";
 import { DigestColumn } from "../verify/digest_column.ts";
 import { JournalWriter } from "../verify/journal.ts";
-import { type ManifestEntry, readRecords, writeRecords } from "../verify/manifest.ts";
+import { type ManifestEntry, readRecords, sortedByPath, writeRecords } from "../verify/manifest.ts";
 import { DestinationQueue } from "./destination_queue.ts";
 import { StatsReporter } from "./destination_stats.ts";
 import { PRIORITIES, taskOrderBy, type TaskPriority } from "./file_task.ts";
@@ -508,16 +508,14 @@ export class DestinationRun implements Disposable {
           };
         }
         const hash = this.#digests.algorithm(index)!;
+        const size = this.#files.sizes[index];
+        const local = this.#batch !== null;
         const { digest, bytes } = await this.#withSlot(
           hash,
-          this.#files.sizes[index],
-          (buffer, hasher) =>
-            digestFile(target, buffer, hasher, this.#pace, {
-              local: this.#batch !== null,
-              size: this.#files.sizes[index],
-            }),
+          size,
+          (buffer, hasher) => digestFile(target, buffer, hasher, this.#pace, { local, size }),
         );
-        if (bytes !== this.#files.sizes[index] || !this.#digests.holds(index, { hash, digest })) {
+        if (bytes !== size || !this.#digests.holds(index, { hash, digest })) {
           throw new VerifyMismatchError(
             `the copy read back does not match the source (${bytes} bytes, ${hash} ${digest})`,
           );
@@ -753,18 +751,18 @@ export class DestinationRun implements Disposable {
       if (status === GOOD) indices.push(index);
     });
     indices.sort((a, b) => files.ranks[a] - files.ranks[b]);
-    const others: ManifestEntry[] = [...plan.skip.map(({ record }) => record), ...this.#links];
+    const kept: ManifestEntry[] = [...plan.skip.map(({ record }) => record), ...this.#links];
     for (const { index, record } of plan.recheck) {
-      if (this.#status[index] === UNTOUCHED) others.push(record);
+      if (this.#status[index] === UNTOUCHED) kept.push(record);
     }
     if (records.size > 0) {
       const inSource = new Set(this.job.links.map((link) => link.path));
       for (let index = 0; index < files.count; index++) inSource.add(files.path(index));
       for (const [rel, record] of records) {
-        if (!inSource.has(rel) && await holds(this.job.destination, record)) others.push(record);
+        if (!inSource.has(rel) && await holds(this.job.destination, record)) kept.push(record);
       }
     }
-    others.sort((a, b) => a.path < b.path ? -1 : a.path > b.path ? 1 : 0);
+    const others = sortedByPath(kept);
     let k = 0;
     for (const index of indices) {
       if (k < others.length) {

@@ -382,6 +382,7 @@ async function removeIfPresent(file: string): Promise<boolean> {
   }
 }
 
-function sortedByPath(entries: Iterable<ManifestEntry>): ManifestEntry[] {
+/** `entries` in the records' order: by path, as JavaScript compares strings. */
+export function sortedByPath(entries: Iterable<ManifestEntry>): ManifestEntry[] {
   return [...entries].sort((a, b) => a.path < b.path ? -1 : a.path > b.path ? 1 : 0);
 }
