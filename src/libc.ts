@@ -131,7 +131,7 @@ function load(): Libc | string {
   const times = new BigInt64Array(4);
   return {
     dropFromCache(file) {
-      const fd = libc.symbols.open(encoder.encode(file + "\0"), O_RDONLY | O_CLOEXEC);
+      const fd = libc.symbols.open(cString(file), O_RDONLY | O_CLOEXEC);
       if (fd < 0) return false;
       const status = libc.symbols.posix_fadvise(fd, 0n, 0n, POSIX_FADV_DONTNEED);
       libc.symbols.close(fd);
@@ -143,7 +143,7 @@ function load(): Libc | string {
     },
     openFileSystem(folder) {
       const fd = libc.symbols.open(
-        encoder.encode(folder + "\0"),
+        cString(folder),
         O_RDONLY | O_DIRECTORY | O_CLOEXEC,
       );
       if (fd < 0) return null;
