@@ -27,6 +27,7 @@ import type {
 } from "./messages.ts";
 import type { TaskOrder } from "../queue/file_task.ts";
 import { scanSource, type SourceTree } from "./scan.ts";
+import { onLocalDisk } from "../local_disk.ts";
 import { type FilterRules, pathFilter } from "./filter.ts";
 import { ProgressAggregator } from "./progress.ts";
 import { SourceConsistency } from "./source_consistency.ts";
@@ -291,6 +292,7 @@ export class BackupCoordinator {
     const tree = await scanSource(source, {
       links: settings.links,
       filter: pathFilter(settings.filter),
+      local: await onLocalDisk(source),
     });
     for (const { path, reason } of tree.skipped) {
       emit({ type: "warning", path, message: `skipped ${path}: ${reason}` });

@@ -36,7 +36,7 @@ export interface SourceTree {
   excluded: number;
 }
 
-/** How many lstat calls are in flight at once. */
+/** How many lstat calls are in flight at once, on a file system that is not local. */
 const STAT_CONCURRENCY = 64;
 
 /**
@@ -48,7 +48,17 @@ const STAT_CONCURRENCY = 64;
  */
 export async function scanSource(
   root: string,
-  options: { links?: boolean; filter?: PathFilter | null } = {},
+  options: {
+    links?: boolean;
+    filter?: PathFilter | null;
+    /**
+     * The source is on a local file system (onLocalDisk): its files are looked at one by one
+     * in synchronous calls, which answer at once there, where 64 calls in flight would cost
+     * each a hand-off to a thread and back. Elsewhere (a NAS), that many wait on the network
+     * at once.
+     */
+    local?: boolean;
+  } = {},
 ): Promise<SourceTree> {
   const filter = options.filter ?? null;
   const files = new FileTableBuilder();
@@ -98,14 +108,7 @@ export async function scanSource(
         tree.skipped.push({ path: rel, reason: await describeSpecial(toNative(root, rel)) });
       }
     }
-    const infos: (Deno.FileInfo | null)[] = new Array(regular.length).fill(null);
-    await forEachConcurrently(regular, STAT_CONCURRENCY, async (rel, k) => {
-      try {
-        infos[k] = await Deno.lstat(toNative(root, rel));
-      } catch (error) {
-        tree.unreadable.push({ path: rel, reason: (error as Error).message });
-      }
-    });
+    const infos = await lstatAll(root, regular, options.local ?? false, tree.unreadable);
     regular.forEach((rel, k) => {
       const info = infos[k];
       if (!info) return;
@@ -126,6 +129,40 @@ export async function scanSource(
   const scanned = { ...tree, files: files.build() };
   if (filter?.includesOnly) scanned.folders = foldersOnTheWay(scanned);
   return scanned;
+}
+
+/**
+ * The lstat of each of `files` (relative to `root`), in their order; null for one that could
+ * not be looked at, which is added to `unreadable` with the reason. On a `local` file system
+ * the calls are synchronous, one after another; elsewhere STAT_CONCURRENCY are in flight.
+ */
+async function lstatAll(
+  root: string,
+  files: string[],
+  local: boolean,
+  unreadable: SkippedEntry[],
+): Promise<(Deno.FileInfo | null)[]> {
+  const infos: (Deno.FileInfo | null)[] = new Array(files.length).fill(null);
+  const unread = (rel: string, error: unknown) =>
+    unreadable.push({ path: rel, reason: (error as Error).message });
+  if (local) {
+    files.forEach((rel, k) => {
+      try {
+        infos[k] = Deno.lstatSync(toNative(root, rel));
+      } catch (error) {
+        unread(rel, error);
+      }
+    });
+    return infos;
+  }
+  await forEachConcurrently(files, STAT_CONCURRENCY, async (rel, k) => {
+    try {
+      infos[k] = await Deno.lstat(toNative(root, rel));
+    } catch (error) {
+      unread(rel, error);
+    }
+  });
+  return infos;
 }
 
 /**

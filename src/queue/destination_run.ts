@@ -22,6 +22,7 @@ import { CommitBatch, CommitError } from "../copy/commit_batch.ts";
 import { SharedChunks, TakenColumn } from "../copy/shared_chunks.ts";
 import { fsyncFolder, removeStaleTemps, tempPathFor } from "../copy/durable.ts";
 import { type FileSystemHandle, openLibc } from "../libc.ts";
+import { onLocalDisk } from "../local_disk.ts";
 import { parentOf, toNative } from "../relative_path.ts";
 import { openCacheDropper } from "../verify/cache_drop.ts";
 import {
@@ -82,22 +83,6 @@ const AUTO_SMALL_FILES_SLOTS = 8;
 const SMALL_BUFFER = 64 * 1024;
 /** Files below this size are committed in batches where the file system allows it. */
 const BATCH_FILE_BYTES = 8 * 1024 * 1024;
-/**
- * File systems whose syncfs writes every dirty inode of this run's copies to the disk:
- * ext2/3/4, XFS, Btrfs, F2FS, tmpfs, FAT, exFAT and NTFS (ntfs3), by their statfs magic.
- * Network and FUSE file systems keep one fsync per file.
- */
-const SYNCFS_FILE_SYSTEMS = new Set([
-  0xef53,
-  0x58465342,
-  0x9123683e,
-  0xf2f52010,
-  0x01021994,
-  0x4d44,
-  0x2011bab0,
-  0x7366746e,
-]);
-
 /** How often the ThroughputMonitor is asked for a slot count. */
 const MONITOR_INTERVAL_MS = 500;
 
@@ -440,10 +425,8 @@ export class DestinationRun implements Disposable {
   async #openBatch(): Promise<void> {
     const libc = openLibc();
     if (typeof libc === "string" || !syncfsReportsErrors()) return;
-    if (Deno.permissions.querySync({ name: "sys", kind: "statfs" }).state !== "granted") return;
     // A destination that cannot be looked at here fails at its first copy, with its reason.
-    const info = await statfs(this.job.destination).catch(() => null);
-    if (!info || !SYNCFS_FILE_SYSTEMS.has(info.type)) return;
+    if (!await onLocalDisk(this.job.destination)) return;
     this.#fileSystem = libc.openFileSystem(this.job.destination);
     const fileSystem = this.#fileSystem;
     if (fileSystem) this.#batch = new CommitBatch(() => fileSystem.sync());
