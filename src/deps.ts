@@ -1,21 +1,23 @@
 /**
- * Every outside import of fanout, as a full specifier, so that `deno run <URL of main.ts>`
- * works without deno.json (a remote module gets no import map).
+ * The outside imports that any thread of fanout may load, as full specifiers, so that
+ * `deno run <URL of main.ts>` works without deno.json (a remote module gets no import map).
+ * A destination's worker loads this module, so what only some runs need is loaded on first
+ * use: hash-wasm (--hash xxh128 and blake3) and picomatch (--exclude, --include, --only and
+ * --priority). Each npm package in a worker costs it start-up time, once per destination.
+ * The command line's own package (commander) is in src/cli/deps.ts, which no worker loads.
  */
-export {
-  Argument,
-  Command,
-  CommanderError,
-  InvalidArgumentError,
-  Option,
-  type OptionValues,
-} from "npm:@commander-js/extra-typings@15.1.0";
 export { Buffer } from "node:buffer";
 export { createHash, type Hash } from "node:crypto";
 export { statfs } from "node:fs/promises";
 export { default as path } from "node:path";
-export { createBLAKE3, createXXHash128, type IHasher } from "npm:hash-wasm@4.13.0";
-// @ts-types="npm:@types/picomatch@4.0.3"
-export { default as picomatch } from "npm:picomatch@4.0.7";
 export { parse as parseToml, TomlError } from "npm:smol-toml@1.9.1";
 export { fileURLToPath } from "node:url";
+import type Picomatch from "npm:@types/picomatch@4.0.3";
+export type { IHasher } from "npm:hash-wasm@4.13.0";
+
+/** hash-wasm's xxh128 and BLAKE3, loaded on first use. */
+export const loadHashWasm = () => import("npm:hash-wasm@4.13.0");
+
+/** picomatch, loaded on first use. */
+export const loadPicomatch = async (): Promise<typeof Picomatch> =>
+  (await import("npm:picomatch@4.0.7")).default;

@@ -1,5 +1,5 @@
 /** `fanout backup <source> <destination...>`, and the run a named job shares with it. */
-import { Command, InvalidArgumentError, Option } from "../deps.ts";
+import { Command, InvalidArgumentError, Option } from "./deps.ts";
 import { BackupCoordinator, type BackupSettings } from "../coordinator/coordinator.ts";
 import type { RunEvent } from "../coordinator/events.ts";
 import { isLogged } from "../coordinator/run_log.ts";

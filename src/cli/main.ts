@@ -2,7 +2,7 @@
  * The command line: builds the commands, runs one, and turns every outcome into an exit
  * code. A user error prints one line and never a stack trace.
  */
-import { Argument, Command, CommanderError } from "../deps.ts";
+import { Argument, Command, CommanderError } from "./deps.ts";
 import { ExitCode, FanoutError } from "../errors.ts";
 import { writeStderr, writeStdout } from "../ui/output.ts";
 import { VERSION } from "../version.ts";

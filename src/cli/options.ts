@@ -1,5 +1,6 @@
 /** Parsers for option values: a bad value is a one-line usage error naming the option. */
-import { type Command, InvalidArgumentError, type OptionValues, path } from "../deps.ts";
+import { path } from "../deps.ts";
+import { type Command, InvalidArgumentError, type OptionValues } from "./deps.ts";
 import { UsageError } from "../errors.ts";
 import type { PriorityRule } from "../coordinator/messages.ts";
 import { PRIORITIES, type TaskPriority } from "../queue/file_task.ts";

@@ -1,5 +1,6 @@
 /** `fanout run JOB`: a named job from the config file (fanout.toml), run as `backup` would. */
-import { Command, path } from "../deps.ts";
+import { path } from "../deps.ts";
+import { Command } from "./deps.ts";
 import type { BackupSettings } from "../coordinator/coordinator.ts";
 import { defaultConfigPath, findJob, type Job, loadConfig } from "../config/jobs.ts";
 import { UsageError } from "../errors.ts";

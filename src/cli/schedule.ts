@@ -3,7 +3,8 @@
  * cron (Linux, macOS) or Task Scheduler (Windows) runs a named job. It installs nothing: the
  * user sees the line and puts it in place.
  */
-import { Command, Option, path } from "../deps.ts";
+import { path } from "../deps.ts";
+import { Command, Option } from "./deps.ts";
 import { findJob, loadConfig } from "../config/jobs.ts";
 import { UsageError } from "../errors.ts";
 import { envVar } from "../permissions.ts";

@@ -3,7 +3,8 @@
  * a named job regularly, as text to print. Pure: the command gathers the paths and the
  * platform, this only writes and quotes.
  */
-import { InvalidArgumentError, path } from "../deps.ts";
+import { path } from "../deps.ts";
+import { InvalidArgumentError } from "./deps.ts";
 import { UsageError } from "../errors.ts";
 import { RUN_FLAGS } from "../permissions.ts";
 

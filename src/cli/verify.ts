@@ -1,5 +1,5 @@
 /** `fanout verify <destination>` */
-import { Command } from "../deps.ts";
+import { Command } from "./deps.ts";
 import { UsageError } from "../errors.ts";
 import { verifyDestination } from "../verify/verify_destination.ts";
 import { outputOptions, rendererFor, wholeNumber } from "./options.ts";

@@ -291,7 +291,7 @@ export class BackupCoordinator {
     emit({ type: "phase", phase: "analyze", state: "start" });
     const tree = await scanSource(source, {
       links: settings.links,
-      filter: pathFilter(settings.filter),
+      filter: await pathFilter(settings.filter),
       local: await onLocalDisk(source),
     });
     for (const { path, reason } of tree.skipped) {

@@ -10,7 +10,7 @@
  *   `DCIM/100CANON/IMG_0001.CR3`.
  * - An exclude wins over an include.
  */
-import { picomatch } from "../deps.ts";
+import { loadPicomatch } from "../deps.ts";
 
 /** `--only` presets: the extensions each stands for. */
 export const MEDIA_PRESETS = {
@@ -113,7 +113,18 @@ export interface PathFilter {
   includesOnly: boolean;
 }
 
-function matcher(globs: string[]): (path: string) => boolean {
+/**
+ * Whether a path matches any of `globs`, as --exclude, --include and --priority match: a glob
+ * without "/" matches a name in any folder, and case is ignored. picomatch is loaded only
+ * when there are globs to match.
+ *
+ * @example
+ * const matches = await globMatcher(["*.CR3"]);
+ * matches("DCIM/IMG_0001.cr3"); // true
+ */
+export async function globMatcher(globs: string[]): Promise<(path: string) => boolean> {
+  if (globs.length === 0) return () => false;
+  const picomatch = await loadPicomatch();
   const tests = globs.map((glob) =>
     // picomatch's basename option breaks patterns with "/", so it is set only without one.
     picomatch(glob, { basename: !glob.includes("/"), dot: true, nocase: true })
@@ -125,15 +136,15 @@ function matcher(globs: string[]): (path: string) => boolean {
  * The filter for `rules`; null when they filter nothing.
  *
  * @example
- * const filter = pathFilter({ exclude: [".Trashes"], include: [], only: ["raw"] })!;
+ * const filter = (await pathFilter({ exclude: [".Trashes"], include: [], only: ["raw"] }))!;
  * filter.takes("DCIM/IMG_0001.CR3"); // true
  * filter.walks(".Trashes"); // false
  */
-export function pathFilter(rules: FilterRules): PathFilter | null {
+export async function pathFilter(rules: FilterRules): Promise<PathFilter | null> {
   const includes = [...rules.include, ...rules.only.flatMap(presetGlobs)];
   if (rules.exclude.length === 0 && includes.length === 0) return null;
-  const excluded = matcher(rules.exclude);
-  const included = includes.length > 0 ? matcher(includes) : () => true;
+  const excluded = await globMatcher(rules.exclude);
+  const included = includes.length > 0 ? await globMatcher(includes) : () => true;
   return {
     walks: (folder) => !excluded(folder),
     takes: (file) => !excluded(file) && included(file),

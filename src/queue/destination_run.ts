@@ -133,7 +133,8 @@ export class DestinationRun implements Disposable {
   #links: ManifestEntry[] = [];
   /** Folders that could not be made (a file or a symlink in the way), with the reason. */
   #blocked = new Map<string, string>();
-  #priorityOf: (path: string) => TaskPriority;
+  /** Null without --priority rules: then every file is "normal". */
+  #priorityOf: ((path: string) => TaskPriority) | null = null;
   /** Each queued file's priority, as its index in PRIORITIES. */
   #priorities: Uint8Array;
   /** Every message to the coordinator goes through here, so the stats see it. */
@@ -165,7 +166,6 @@ export class DestinationRun implements Disposable {
       job.destination,
       (message) => this.post({ type: "warning", message }),
     );
-    this.#priorityOf = priorityMatcher(job.priorities);
   }
 
   [Symbol.dispose](): void {
@@ -187,6 +187,7 @@ export class DestinationRun implements Disposable {
   async execute(): Promise<void> {
     const { job, post } = this;
     const root = job.destination;
+    if (job.priorities.length > 0) this.#priorityOf = await priorityMatcher(job.priorities);
     const prepared = await this.#manifestPhase();
     if (!prepared) return;
     const { records, plan } = prepared;
@@ -567,7 +568,8 @@ export class DestinationRun implements Disposable {
 
   /** Works out the priority of the file at `index` before it is queued. */
   #prioritize(index: number): void {
-    this.#priorities[index] = PRIORITIES.indexOf(this.#priorityOf(this.#files.path(index)));
+    const priority = this.#priorityOf?.(this.#files.path(index)) ?? "normal";
+    this.#priorities[index] = PRIORITIES.indexOf(priority);
   }
 
   #result(index: number, status: "copied" | "verified"): FileResult {

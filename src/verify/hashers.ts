@@ -2,7 +2,7 @@
  * The content hashes of fanout's records and checks: SHA-256 by default, xxh128 or BLAKE3 on
  * request (`--hash`). Every hasher streams: it is fed chunk by chunk, never a whole file.
  */
-import { createBLAKE3, createHash, createXXHash128, type IHasher } from "../deps.ts";
+import { createHash, type IHasher, loadHashWasm } from "../deps.ts";
 import { libcAtHand } from "../libc.ts";
 
 export type HashAlgorithm = "sha256" | "xxh128" | "blake3";
@@ -75,6 +75,7 @@ export function sha256Hasher(): Hasher {
  */
 export async function createHasher(algorithm: HashAlgorithm): Promise<Hasher> {
   if (algorithm === "sha256") return sha256Hasher();
+  const { createBLAKE3, createXXHash128 } = await loadHashWasm();
   const wasm: IHasher = algorithm === "xxh128" ? await createXXHash128() : await createBLAKE3();
   return {
     algorithm,

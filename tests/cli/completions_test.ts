@@ -1,6 +1,7 @@
 /** Completion scripts generated from commander's description of the commands. */
 import { assert } from "../deps.ts";
-import { Command, Option, path } from "../../src/deps.ts";
+import { path } from "../../src/deps.ts";
+import { Command, Option } from "../../src/cli/deps.ts";
 import { completionScript } from "../../src/cli/completions.ts";
 import { sh, testFolder } from "../helpers.ts";
 

@@ -1,6 +1,6 @@
 /** Option parsers: rates in binary units, priorities, --limit, --workers. */
 import { assert } from "../deps.ts";
-import { InvalidArgumentError } from "../../src/deps.ts";
+import { InvalidArgumentError } from "../../src/cli/deps.ts";
 import { UsageError } from "../../src/errors.ts";
 import {
   destinationRates,

@@ -1,6 +1,7 @@
 /** `fanout schedule`'s text: crontab and schtasks lines, --at, log paths, the invocation. */
 import { assert } from "../deps.ts";
-import { InvalidArgumentError, path } from "../../src/deps.ts";
+import { path } from "../../src/deps.ts";
+import { InvalidArgumentError } from "../../src/cli/deps.ts";
 import { UsageError } from "../../src/errors.ts";
 import {
   defaultLogFile,
