@@ -10,6 +10,11 @@
  * count can change while the queue drains (the ThroughputMonitor's recommendation): extra
  * slots start at once, surplus slots stop after their current file.
  *
+ * A light task (a small file, read and written in memory and committed with a batch of
+ * others) costs a slot so little that LIGHT_PER_SLOT of them share one: while light tasks
+ * are next, the queue runs that many times the slot count. Their time is mostly waiting on
+ * the source's disk, which answers more of them at once than one at a time.
+ *
  * A failed task is retried after a growing pause and keeps its place in the order (the
  * order does not change with attempts).
  */
@@ -26,6 +31,8 @@ export interface QueueOptions<T> {
   retryable: (error: unknown) => boolean;
   /** Heap order: true when `a` goes before `b` (see taskOrder). */
   before: (a: T, b: T) => boolean;
+  /** Whether a task is light (see above); none is without it. */
+  light?: (task: T) => boolean;
   /** Told of each retry, before its pause. */
   onRetry?: (task: T, error: unknown) => void;
   /** Injected for tests. */
@@ -36,6 +43,9 @@ export interface QueueOptions<T> {
 type Work<T> = (task: T, attempt: number) => Promise<void>;
 /** Told of a task that failed for good, after `attempts` attempts. */
 type OnFailure<T> = (task: T, error: unknown, attempts: number) => void;
+
+/** Light tasks in flight per slot. */
+export const LIGHT_PER_SLOT = 4;
 
 const realSleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
@@ -63,7 +73,7 @@ export class DestinationQueue<T> {
     return this.#target;
   }
 
-  /** Slots busy right now. */
+  /** Tasks in hand right now (more than the slots while light ones are next). */
   get running(): number {
     return this.#running;
   }
@@ -99,7 +109,7 @@ export class DestinationQueue<T> {
   #fill(): void {
     // A new slot of a stopped queue would end at once, and this loop never.
     if (!this.#draining || this.#stopped) return;
-    while (this.#running < this.#target && this.#heap.size > 0) {
+    while (this.#running < this.#limit() && this.#heap.size > 0) {
       this.#running++;
       this.#slot(this.#draining.work, this.#draining.onFailure);
     }
@@ -111,7 +121,7 @@ export class DestinationQueue<T> {
     for (;;) {
       // A surplus slot stops between files; the decrement is synchronous so two slots
       // never both see the surplus.
-      const task = this.#stopped || this.#running > this.#target ? undefined : this.#heap.pop();
+      const task = this.#stopped || this.#running > this.#limit() ? undefined : this.#heap.pop();
       if (task === undefined) break;
       const attempt = (this.#attempts.get(task) ?? 0) + 1;
       this.#attempts.delete(task);
@@ -131,6 +141,13 @@ export class DestinationQueue<T> {
     }
     this.#running--;
     if (this.#running === 0) this.#finish();
+  }
+
+  /** How many tasks may be in hand, given the one that comes next. */
+  #limit(): number {
+    const next = this.#heap.peek();
+    const light = next !== undefined && this.options.light?.(next) === true;
+    return light ? this.#target * LIGHT_PER_SLOT : this.#target;
   }
 
   #finish(): void {

@@ -705,6 +705,12 @@ export class DestinationRun implements Disposable {
         !(error instanceof SourceChangedError || error instanceof PathBlockedError) &&
         !destinationFatal(error),
       onRetry: () => this.#stats.retried(),
+      // Under --workers auto, a small file on a destination that commits in batches, read
+      // and written whole in memory (copy) or read whole (read-back), waits on the disk
+      // mostly. A number of workers given is kept to exactly.
+      light: (index) =>
+        this.job.workers === "auto" && this.#batch !== null &&
+        this.#files.sizes[index] < SMALL_BUFFER,
       // Every file enters the queue at the run's start (addedAt 0): none overtakes another
       // by waiting, and a retry keeps its place.
       before: taskOrderBy<number, number>(this.job.order, {

@@ -3,7 +3,11 @@
  * handed over. Pauses go through an injected `sleep` that records them instead of waiting.
  */
 import { assert } from "../deps.ts";
-import { DestinationQueue, type QueueOptions } from "../../src/queue/destination_queue.ts";
+import {
+  DestinationQueue,
+  LIGHT_PER_SLOT,
+  type QueueOptions,
+} from "../../src/queue/destination_queue.ts";
 import { type FileTask, scoresHigher } from "../../src/queue/file_task.ts";
 
 function task(path: string, size = 1000, addedAt = 0): FileTask {
@@ -181,4 +185,27 @@ Deno.test("bare numbers queue too, index 0 among them, each attempt counted by t
   assert.deepEqual(seen.filter(([index]) => index === 2), [[2, 1], [2, 2]]);
   assert.deepEqual(failed, [[2, 2]]);
   assert.equal(numbers.pending, 0);
+});
+
+Deno.test("light tasks go LIGHT_PER_SLOT to a slot while they are next, the others one", async () => {
+  // Small-first: 20 light files, then 6 heavy ones.
+  const { queue } = recordingQueue({ slots: 2, light: (t) => t.size < 100 });
+  for (let k = 0; k < 20; k++) queue.push(task(`light-${k}`, 10 + k));
+  for (let k = 0; k < 6; k++) queue.push(task(`heavy-${k}`, 1000 + k));
+  let inHand = 0;
+  const atStart = { light: 0, heavy: 0 };
+  const done: string[] = [];
+  await queue.drain(async (t) => {
+    inHand++;
+    const kind = t.size < 100 ? "light" : "heavy";
+    atStart[kind] = Math.max(atStart[kind], inHand);
+    await yieldToOthers(2);
+    inHand--;
+    done.push(t.path);
+  }, () => {});
+  assert.equal(done.length, 26);
+  assert.equal(atStart.light, 2 * LIGHT_PER_SLOT);
+  // A heavy file starts only once no more than the slots are in hand, itself included.
+  assert.equal(atStart.heavy, 2);
+  assert.equal(queue.running, 0);
 });
