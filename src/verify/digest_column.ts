@@ -7,7 +7,19 @@ import { type ContentHash, DIGEST_LENGTH, HASH_ALGORITHMS, type HashAlgorithm } 
 /** The most bytes any algorithm's digest takes. */
 const SLOT = Math.max(...Object.values(DIGEST_LENGTH)) / 2;
 
-const HEX = Array.from({ length: 256 }, (_, byte) => byte.toString(16).padStart(2, "0"));
+/** The character codes of "0123456789abcdef". */
+const HEX_DIGITS = new TextEncoder().encode("0123456789abcdef");
+
+/** The value of each lowercase hex digit (as digests are kept) by its character code, else −1. */
+const NIBBLE = new Int8Array(128).fill(-1);
+HEX_DIGITS.forEach((code, value) => NIBBLE[code] = value);
+
+/** The value of the hex digit with character code `code`, or −1. */
+const nibble = (code: number) => code < 128 ? NIBBLE[code] : -1;
+
+/** Room for the hex text of one digest, and its decoder: a digest read costs one string. */
+const text = new Uint8Array(2 * Math.max(...Object.values(DIGEST_LENGTH)));
+const decoder = new TextDecoder();
 
 export class DigestColumn {
   /** 0: none; otherwise 1 + the algorithm's index in HASH_ALGORITHMS. */
@@ -26,10 +38,11 @@ export class DigestColumn {
    * column.set(7, { hash: "sha256", digest: "e3b0c442…" });
    */
   set(index: number, { hash, digest }: ContentHash): void {
-    const bytes = digest.length / 2;
     const at = index * SLOT;
-    for (let i = 0; i < bytes; i++) {
-      this.#bytes[at + i] = parseInt(digest.slice(2 * i, 2 * i + 2), 16);
+    for (let i = 0; i < digest.length / 2; i++) {
+      const byte = (nibble(digest.charCodeAt(2 * i)) << 4) | nibble(digest.charCodeAt(2 * i + 1));
+      if (byte < 0) throw new RangeError(`not a lowercase hex digest: ${digest}`);
+      this.#bytes[at + i] = byte;
     }
     this.#algorithms[index] = HASH_ALGORITHMS.indexOf(hash) + 1;
   }
@@ -54,9 +67,13 @@ export class DigestColumn {
     if (code === 0) return undefined;
     const hash = HASH_ALGORITHMS[code - 1];
     const at = index * SLOT;
-    let digest = "";
-    for (let i = 0; i < DIGEST_LENGTH[hash] / 2; i++) digest += HEX[this.#bytes[at + i]];
-    return { hash, digest };
+    const length = DIGEST_LENGTH[hash];
+    for (let i = 0; i < length / 2; i++) {
+      const byte = this.#bytes[at + i];
+      text[2 * i] = HEX_DIGITS[byte >> 4];
+      text[2 * i + 1] = HEX_DIGITS[byte & 15];
+    }
+    return { hash, digest: decoder.decode(text.subarray(0, length)) };
   }
 
   /** Whether `index` holds `content` (same algorithm, same digest). */
@@ -64,8 +81,13 @@ export class DigestColumn {
     const code = this.#algorithms[index];
     if (code === 0 || HASH_ALGORITHMS[code - 1] !== hash) return false;
     const at = index * SLOT;
+    if (digest.length !== DIGEST_LENGTH[hash]) return false;
     for (let i = 0; i < digest.length / 2; i++) {
-      if (HEX[this.#bytes[at + i]] !== digest.slice(2 * i, 2 * i + 2)) return false;
+      const byte = this.#bytes[at + i];
+      if (
+        digest.charCodeAt(2 * i) !== HEX_DIGITS[byte >> 4] ||
+        digest.charCodeAt(2 * i + 1) !== HEX_DIGITS[byte & 15]
+      ) return false;
     }
     return true;
   }

@@ -41,3 +41,13 @@ Deno.test("the algorithm of a digest is known without its digest", () => {
   assert.equal(column.algorithm(0), undefined);
   assert.equal(column.algorithm(1), "xxh128");
 });
+
+Deno.test("a digest that is not lowercase hex is refused, and a shorter one is not held", () => {
+  const column = new DigestColumn(1);
+  for (const digest of ["AB".repeat(32), "zz".repeat(32), "\u00e9b".repeat(32)]) {
+    assert.throws(() => column.set(0, { hash: "sha256", digest }), RangeError, digest);
+  }
+  assert.equal(column.has(0), false);
+  column.set(0, { hash: "sha256", digest: "ab".repeat(32) });
+  assert.equal(column.holds(0, { hash: "sha256", digest: "ab".repeat(31) }), false);
+});
