@@ -149,7 +149,8 @@ async function openSource(sourcePath: string): Promise<Deno.FsFile> {
  * hand-off to Deno's I/O threads and back. Both are plain libc calls where libc is at hand
  * (Linux), which spares Deno's checks of each path; a call that fails there is made again
  * through Deno, whose error tells why. A file another destination read whole and found
- * unchanged is taken from its read, and the source is not touched at all.
+ * unchanged is taken from its read with the digest its reader made of those bytes: the
+ * source is not touched at all, nor the bytes hashed again.
  */
 async function copyWhole(
   sourcePath: string,
@@ -160,26 +161,35 @@ async function copyWhole(
   options: CopyOptions,
 ): Promise<CopyResult> {
   const { shared } = options;
-  let bytes = file.size;
-  const whole = buffer.subarray(0, file.size);
-  const got = shared ? await shared.chunks.obtain(shared.file, 0, whole) : null;
+  const bytes = file.size;
+  const data = buffer.subarray(0, bytes);
+  const got = shared ? await shared.chunks.obtain(shared.file, 0, data) : null;
+  // The digest of a file taken whole comes with it, made by its reader of the same bytes.
+  let digest = got?.taken === "checked" ? got.digest : null;
   if (!got || got.taken === "none") {
     try {
-      bytes = await readWhole(sourcePath, file, buffer);
+      // Whole, or a SourceChangedError.
+      await readWhole(sourcePath, file, buffer);
     } catch (error) {
       got?.claim?.abandon();
       throw error;
     }
-    got?.claim?.fill(whole, true);
+    if (got?.claim) {
+      hasher.update(data);
+      digest = hasher.digest();
+      got.claim.fill(data, true, digest);
+    }
   } else if (got.taken === "chunk") {
     // A chunk filled before its reader's check: the source is checked here.
     using source = await openSource(sourcePath);
     await checkUnchanged(source, file, bytes);
   }
-  const data = buffer.subarray(0, bytes);
-  hasher.update(data);
+  if (digest === null) {
+    hasher.update(data);
+    digest = hasher.digest();
+  }
   await options.pace?.(bytes);
-  const digest = checkedDigest(hasher, options.expectedDigest);
+  checkDigest(digest, hasher.algorithm, options.expectedDigest);
   const mode = permissionsOf(file);
   if (!libcAtHand()?.writeWhole(temp, data, mode, file.mtimeMs)) {
     // With a mode, the file is made with it and then set to it exactly, whatever the umask.
@@ -285,12 +295,17 @@ function permissionsOf(file: SourceFile): number | undefined {
 /** The hasher's digest; a SourceChangedError if it is not the `expected` one. */
 function checkedDigest(hasher: Hasher, expected: string | undefined): string {
   const digest = hasher.digest();
+  checkDigest(digest, hasher.algorithm, expected);
+  return digest;
+}
+
+/** A SourceChangedError if the source's `digest` (by `algorithm`) is not the `expected` one. */
+function checkDigest(digest: string, algorithm: string, expected: string | undefined): void {
   if (expected !== undefined && digest !== expected) {
     throw new SourceChangedError(
-      `the source no longer holds the recorded content (its ${hasher.algorithm} is ${digest})`,
+      `the source no longer holds the recorded content (its ${algorithm} is ${digest})`,
     );
   }
-  return digest;
 }
 
 /**

@@ -36,11 +36,13 @@ interface PoolMemory {
   slotBytes: number;
   /** Slots a chunk may live in: a set of them, or all of the pool. */
   ways: number;
-  /** FIELDS Int32 words per slot: lock, file, length, checked, stamp, wanted. */
+  /** FIELDS Int32 words per slot: lock, file, length, checked, stamp, wanted, digest. */
   meta: Int32Array;
   /** The offset in its file of each slot's chunk. */
   offsets: Float64Array;
   data: Uint8Array;
+  /** Each slot's DIGEST_TEXT bytes: the hex digest of a whole file, as its reader hashed it. */
+  digests: Uint8Array;
   /**
    * How long a claimed chunk of this pool takes to be filled (its read) as a rule: a running
    * mean in µs, begun by the first fill.
@@ -68,7 +70,11 @@ const CHECKED = 3;
 const STAMP = 4;
 /** How many other destinations had yet to pass the chunk when it was filled, less those that took it. */
 const WANTED = 5;
-const FIELDS = 6;
+/** The length of the hex digest kept with a whole file's chunk; 0 without one. */
+const DIGEST = 6;
+const FIELDS = 7;
+/** Room for the longest hex digest (SHA-256, BLAKE3). */
+const DIGEST_TEXT = 64;
 
 /** Small slots a small file may live in. */
 const WAYS = 8;
@@ -118,6 +124,7 @@ export function sharedChunksMemory(
       meta,
       offsets: new Float64Array(new SharedArrayBuffer(slots * 8)),
       data: new Uint8Array(new SharedArrayBuffer(slots * slotBytes)),
+      digests: new Uint8Array(new SharedArrayBuffer(slots * DIGEST_TEXT)),
       fillMicros: new Int32Array(new SharedArrayBuffer(4)),
     };
   };
@@ -132,16 +139,22 @@ export function sharedChunksMemory(
 /** What `take` found: nothing, a chunk, or a whole file its reader checked was unchanged. */
 export type Taken = "none" | "chunk" | "checked";
 
-/** What `obtain` found: a chunk taken, or else what to do with this destination's read. */
-export type Obtained = { taken: "chunk" | "checked" } | { taken: "none"; claim: Claim | null };
+/**
+ * What `obtain` found: a chunk taken (a whole file with the digest its reader made of it,
+ * when the reader sent one), or else what to do with this destination's read.
+ */
+export type Obtained =
+  | { taken: "chunk" | "checked"; digest: string | null }
+  | { taken: "none"; claim: Claim | null };
 
 /** A slot claimed for a chunk this destination reads now: filled with it, or given up. */
 export interface Claim {
   /**
    * The chunk as read, of the claimed length; `checked` when it is the whole file and the
-   * source was found unchanged after it was read.
+   * source was found unchanged after it was read, and then perhaps its `digest` (hex, by the
+   * run's hash), which spares the others hashing the same bytes again.
    */
-  fill(chunk: Uint8Array, checked?: boolean): void;
+  fill(chunk: Uint8Array, checked?: boolean, digest?: string): void;
   /** The chunk could not be read: whoever waits for it reads for itself. */
   abandon(): void;
 }
@@ -169,25 +182,38 @@ export class SharedChunks {
    * if (await chunks.take(7, 0, buffer.subarray(0, size)) === "none") { ... read ... }
    */
   async take(file: number, offset: number, into: Uint8Array): Promise<Taken> {
+    return (await this.#take(file, offset, into)).taken;
+  }
+
+  /** `take`, and the digest that came with a whole file. */
+  async #take(
+    file: number,
+    offset: number,
+    into: Uint8Array,
+  ): Promise<{ taken: "none" } | { taken: "chunk" | "checked"; digest: string | null }> {
+    const none = { taken: "none" as const };
     const pool = this.#pool(into.length);
-    if (!pool) return "none";
-    const { meta, data, slotBytes } = pool;
+    if (!pool) return none;
+    const { meta, data, slotBytes, digests } = pool;
     for (let waited = false;;) {
       const slot = this.#find(pool, file, offset, into.length, -1);
-      if (slot === -1) return "none";
+      if (slot === -1) return none;
       const at = slot * FIELDS;
       if (pin(meta, at)) {
         try {
-          if (!holds(pool, slot, file, offset, into.length)) return "none";
+          if (!holds(pool, slot, file, offset, into.length)) return none;
           into.set(data.subarray(slot * slotBytes, slot * slotBytes + into.length));
           Atomics.sub(meta, at + WANTED, 1);
-          return meta[at + CHECKED] === 1 ? "checked" : "chunk";
+          if (meta[at + CHECKED] !== 1) return { taken: "chunk", digest: null };
+          const length = meta[at + DIGEST];
+          const text = digests.subarray(slot * DIGEST_TEXT, slot * DIGEST_TEXT + length);
+          return { taken: "checked", digest: length > 0 ? String.fromCharCode(...text) : null };
         } finally {
           Atomics.sub(meta, at + LOCK, 1);
         }
       }
       // Its writer has the slot: the chunk is being read now.
-      if (waited) return "none";
+      if (waited) return none;
       waited = true;
       await unlocked(meta, at, waitLimit(pool));
     }
@@ -203,13 +229,13 @@ export class SharedChunks {
    * if (got.taken === "none") { ... read into chunk ...; got.claim?.fill(chunk); }
    */
   async obtain(file: number, offset: number, into: Uint8Array): Promise<Obtained> {
-    const taken = await this.take(file, offset, into);
-    if (taken !== "none") return { taken };
+    const found = await this.#take(file, offset, into);
+    if (found.taken !== "none") return found;
     const claim = this.claim(file, offset, into.length);
-    if (claim) return { taken, claim };
+    if (claim) return { taken: "none", claim };
     // Perhaps another destination claimed it at the same moment: its read is enough.
-    const late = await this.take(file, offset, into);
-    return late === "none" ? { taken: late, claim: null } : { taken: late };
+    const late = await this.#take(file, offset, into);
+    return late.taken === "none" ? { taken: "none", claim: null } : late;
   }
 
   /**
@@ -223,7 +249,7 @@ export class SharedChunks {
     const pool = this.#pool(length);
     if (!pool || this.#wanted(file, offset) === 0) return null;
     const { clock } = this.#memory;
-    const { meta, offsets, data, slotBytes, fillMicros } = pool;
+    const { meta, offsets, data, slotBytes, digests, fillMicros } = pool;
     const first = this.#firstSlot(pool, file, offset);
     // Stamps and wants read without a lock: hints for the choice, not facts.
     const age = (slot: number) =>
@@ -243,13 +269,16 @@ export class SharedChunks {
         Atomics.notify(meta, at + LOCK);
       };
       const claim: Claim = {
-        fill(chunk, checked = false) {
-          if (chunk.length !== length) {
+        fill(chunk, checked = false, digest = "") {
+          if (chunk.length !== length || digest.length > DIGEST_TEXT) {
             claim.abandon();
             throw new RangeError(`a claim of ${length} bytes was filled with ${chunk.length}`);
           }
           data.set(chunk, slot * slotBytes);
           meta[at + CHECKED] = checked ? 1 : 0;
+          const kept = checked ? digest.length : 0;
+          for (let i = 0; i < kept; i++) digests[slot * DIGEST_TEXT + i] = digest.charCodeAt(i);
+          meta[at + DIGEST] = kept;
           meta[at + WANTED] = wanted();
           meta[at + STAMP] = Atomics.add(clock, 0, 1);
           // A racy update of a mean loses a sample now and then, which does not matter.

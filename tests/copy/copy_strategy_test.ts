@@ -323,28 +323,39 @@ for (const size of [5 * CHUNK_SIZE + 3, 3000]) {
   });
 }
 
-Deno.test("a small file read whole and checked by one destination is copied by the other without touching the source", async () => {
+Deno.test("a small file read whole and checked by one destination is copied by the other without touching the source or hashing it again", async () => {
   await using folder = await testFolder();
   const { sourcePath, file } = await makeSource(folder.path, "IMG_0004.XMP", 4000);
   const bytes = await Deno.readFile(sourcePath);
   const [first, second] = sharedCopies();
-  const copy = (name: string, shared: typeof first) =>
+  const copy = (name: string, shared: typeof first, hasher = sha256Hasher()) =>
     Deno.mkdir(path.join(folder.path, name)).then(() =>
       copyFile(
         sourcePath,
         file,
         path.join(folder.path, name, file.path),
         new Uint8Array(64 * 1024),
-        sha256Hasher(),
+        hasher,
         { deferCommit: true, shared },
       )
     );
-  await copy("ssd", first);
+  const one = await copy("ssd", first);
   // The second copy does not open the source: it is gone, and the copy is still made.
   await Deno.remove(sourcePath);
-  const { temp, taken } = await copy("usb", second);
+  const fed: number[] = [];
+  const hasher = sha256Hasher();
+  const counting = {
+    ...hasher,
+    update: (chunk: Uint8Array) => (fed.push(chunk.length), hasher.update(chunk)),
+  };
+  const { temp, taken, digest } = await copy("usb", second, counting);
   assert.equal(taken, 4000);
   assert.deepEqual(await Deno.readFile(temp!), bytes);
+  // Nor does it hash the bytes again: the first copy's digest of them came with them.
+  assert.deepEqual(fed, []);
+  assert.equal(digest, one.digest);
+  const sum = await sh("sha256sum", [temp!]);
+  assert.equal(sum.stdout.split(" ")[0], digest);
 });
 
 Deno.test("a small file another destination streamed (not checked whole) is checked against the source when taken", async () => {

@@ -60,6 +60,25 @@ Deno.test("a whole file filled after its source check is taken as checked", asyn
   assert.equal(await second.take(3, 0, new Uint8Array(10)), "checked");
 });
 
+Deno.test("a whole file's digest comes with it; a chunk's, or one not sent, does not", async () => {
+  const [first, second] = twoDestinations();
+  const digest = "0123456789abcdef".repeat(4);
+  first.claim(0, 0, 10)!.fill(pattern(0, 0, 10), true, digest);
+  first.claim(1, 0, 10)!.fill(pattern(1, 0, 10), true);
+  first.claim(2, 0, 10)!.fill(pattern(2, 0, 10), false, digest);
+  // A slot used again for another file keeps no digest of the one before.
+  first.claim(3, 0, 10)!.fill(pattern(3, 0, 10), true, digest.slice(0, 32));
+  const into = new Uint8Array(10);
+  assert.deepEqual(await second.obtain(0, 0, into), { taken: "checked", digest });
+  assert.deepEqual(into, pattern(0, 0, 10));
+  assert.deepEqual(await second.obtain(1, 0, into), { taken: "checked", digest: null });
+  assert.deepEqual(await second.obtain(2, 0, into), { taken: "chunk", digest: null });
+  assert.deepEqual(await second.obtain(3, 0, into), {
+    taken: "checked",
+    digest: digest.slice(0, 32),
+  });
+});
+
 Deno.test("a chunk too big for any slot is neither claimed nor taken", async () => {
   const [first, second] = twoDestinations();
   assert.equal(first.claim(0, 0, CHUNK_SIZE + 1), null);
@@ -98,7 +117,7 @@ Deno.test("two claims of one chunk at the same moment make one read, and obtain 
   const into = new Uint8Array(100);
   const got = second.obtain(0, 0, into);
   setTimeout(() => claim.fill(pattern(0, 0, 100)), 20);
-  assert.deepEqual(await got, { taken: "chunk" });
+  assert.deepEqual(await got, { taken: "chunk", digest: null });
   assert.deepEqual(into, pattern(0, 0, 100));
   // With nothing there, obtain hands out a claim.
   const fresh = await second.obtain(1, 0, into);
