@@ -64,9 +64,16 @@ export interface Libc {
   /**
    * Reads `file` into `into` until `size` bytes, its end or a full buffer, and tells its size
    * and mtime (in milliseconds, as Deno.stat tells them) after the read; null if any call
-   * failed, for the caller to ask Deno, whose error says why.
+   * failed, for the caller to ask Deno, whose error says why. With `dropFirst`, the file's
+   * pages are dropped from the page cache before the read (see dropFromCache), through the
+   * same open file, so that the read comes from the disk.
    */
-  readWhole(file: string, into: Uint8Array, size: number): Promise<WholeRead | null>;
+  readWhole(
+    file: string,
+    into: Uint8Array,
+    size: number,
+    dropFirst?: boolean,
+  ): Promise<WholeRead | null>;
   /**
    * Writes `data` to `file` (created, or emptied), its mode then set to exactly `mode` if one
    * is given, whatever the umask, and its mtime to `mtimeMs` (its atime to now); false if any
@@ -77,6 +84,8 @@ export interface Libc {
 
 export interface WholeRead {
   bytes: number;
+  /** With `dropFirst`: whether the pages were dropped before the read. */
+  dropped: boolean;
   size: number;
   mtimeMs: number;
 }
@@ -156,12 +165,14 @@ function load(): Libc | string {
         },
       };
     },
-    async readWhole(file, into, size) {
+    async readWhole(file, into, size, dropFirst = false) {
       if (!files) return null;
       const { symbols } = files;
       const fd = await symbols.openAside(cString(file), O_RDONLY | O_CLOEXEC);
       if (fd < 0) return null;
       try {
+        const dropped = dropFirst &&
+          libc.symbols.posix_fadvise(fd, 0n, 0n, POSIX_FADV_DONTNEED) === 0;
         let bytes = 0;
         while (bytes < into.length) {
           const n = Number(
@@ -176,6 +187,7 @@ function load(): Libc | string {
         if (symbols.statx(fd, noPath, AT_EMPTY_PATH, STATX_BASIC_STATS, status) !== 0) return null;
         return {
           bytes,
+          dropped,
           size: Number(statusView.getBigUint64(STATX_SIZE_AT, true)),
           mtimeMs: denoMilliseconds(
             statusView.getBigInt64(STATX_MTIME_AT, true),

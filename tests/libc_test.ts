@@ -50,11 +50,40 @@ for (const when of MTIMES) {
       const { mtime, size } = await Deno.stat(file);
       const buffer = new Uint8Array(128 * 1024);
       const read = await native().readWhole(file, buffer, size);
-      assert.deepEqual(read, { bytes: size, size, mtimeMs: mtime!.getTime() });
+      assert.deepEqual(read, { bytes: size, dropped: false, size, mtimeMs: mtime!.getTime() });
       assert(sameBytes(buffer.subarray(0, size), bytes), "the bytes read are not the file's");
     },
   });
 }
+
+/** The bytes this process has caused to be read from storage (all its threads). */
+async function storageReads(): Promise<number> {
+  return Number(/read_bytes: (\d+)/.exec(await Deno.readTextFile("/proc/self/io"))![1]);
+}
+
+Deno.test({
+  name: "readWhole with dropFirst drops the file from the page cache and reads it from the disk",
+  ignore,
+  fn: async () => {
+    await using dir = await testFolder();
+    const file = `${dir.path}/copy`;
+    const bytes = randomBytes(60_000);
+    await Deno.writeFile(file, bytes);
+    // Written to the disk: clean pages, which the cache can drop.
+    using handle = await Deno.open(file, { write: true });
+    await handle.sync();
+    const buffer = new Uint8Array(65536);
+    let before = await storageReads();
+    const cached = await native().readWhole(file, buffer, bytes.length);
+    assert.equal(cached?.dropped, false);
+    assert.ok(await storageReads() - before < bytes.length, "control: read from the cache");
+    before = await storageReads();
+    const read = await native().readWhole(file, buffer, bytes.length, true);
+    assert.deepEqual([read?.bytes, read?.dropped], [bytes.length, true]);
+    assert.ok(await storageReads() - before >= bytes.length, "not read from the disk");
+    assert(sameBytes(buffer.subarray(0, bytes.length), bytes), "the bytes read are not the file's");
+  },
+});
 
 Deno.test({
   name: "readWhole reads on past a scanned size that is too small, up to the end or the buffer",

@@ -485,20 +485,23 @@ export class DestinationRun implements Disposable {
           await this.#copyOne(index);
           await fsyncFolder(path.dirname(target));
         }
-        if (!dropper.drop(target) && readBack.source === "disk") {
+        const hash = this.#digests.algorithm(index)!;
+        const size = this.#files.sizes[index];
+        const local = this.#batch !== null;
+        // A read from the disk: the copy's pages are dropped from the cache first (even
+        // after some other copy's could not be, which the read-back then says).
+        const drop = dropper.readBack.source === "disk" ? dropper.drop : undefined;
+        const { digest, bytes, dropped } = await this.#withSlot(
+          hash,
+          size,
+          (buffer, hasher) => digestFile(target, buffer, hasher, this.#pace, { local, size, drop }),
+        );
+        if (!dropped && readBack.source === "disk") {
           readBack = {
             source: "cache",
             reason: "the page cache could not be dropped for some files",
           };
         }
-        const hash = this.#digests.algorithm(index)!;
-        const size = this.#files.sizes[index];
-        const local = this.#batch !== null;
-        const { digest, bytes } = await this.#withSlot(
-          hash,
-          size,
-          (buffer, hasher) => digestFile(target, buffer, hasher, this.#pace, { local, size }),
-        );
         if (bytes !== size || !this.#digests.holds(index, { hash, digest })) {
           throw new VerifyMismatchError(
             `the copy read back does not match the source (${bytes} bytes, ${hash} ${digest})`,

@@ -134,7 +134,10 @@ export const CHUNK_SIZE = 1 << 20;
  * call costs less than an asynchronous one. With `local` (a file just written on a local
  * file system, whose entry is in memory) the file is opened synchronously too, and one
  * expected to be `size` bytes, fewer than the buffer holds, is read whole in plain libc
- * calls where libc is at hand (Linux), sparing Deno's checks of its path.
+ * calls where libc is at hand (Linux), sparing Deno's checks of its path. With `drop`, the
+ * file's pages are dropped from the page cache first, so that the read comes from the disk:
+ * by `drop` itself before a stream, and through the file opened for the read when it is read
+ * whole. `dropped` tells whether they were.
  *
  * @example
  * const { digest, bytes } = await digestFile("/dest/a.jpg", new Uint8Array(CHUNK_SIZE), hasher);
@@ -144,18 +147,23 @@ export async function digestFile(
   buffer: Uint8Array,
   hasher: Hasher,
   pace?: (bytes: number) => Promise<void>,
-  { local = false, size }: { local?: boolean; size?: number } = {},
-): Promise<{ digest: string; bytes: number }> {
+  { local = false, size, drop }: {
+    local?: boolean;
+    size?: number;
+    drop?: (file: string) => boolean;
+  } = {},
+): Promise<{ digest: string; bytes: number; dropped: boolean }> {
   if (local && size !== undefined && size < buffer.length) {
-    const read = await libcAtHand()?.readWhole(file, buffer, size);
+    const read = await libcAtHand()?.readWhole(file, buffer, size, drop !== undefined);
     // Whole if it read as many bytes as the file then held; if not (or on an error, for Deno
     // to tell), the file is streamed from its start.
     if (read && read.bytes === read.size) {
       hasher.update(buffer.subarray(0, read.bytes));
       await pace?.(read.bytes);
-      return { digest: hasher.digest(), bytes: read.bytes };
+      return { digest: hasher.digest(), bytes: read.bytes, dropped: read.dropped };
     }
   }
+  const dropped = drop?.(file) ?? false;
   let bytes = 0;
   using handle = local
     ? Deno.openSync(file, { read: true })
@@ -169,5 +177,5 @@ export async function digestFile(
     await pace?.(n);
     short = n < buffer.length;
   }
-  return { digest: hasher.digest(), bytes };
+  return { digest: hasher.digest(), bytes, dropped };
 }

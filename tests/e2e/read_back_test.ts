@@ -57,6 +57,29 @@ Deno.test({
   },
 });
 
+Deno.test({
+  name: "small files too are read back from the disk",
+  ignore: Deno.build.os !== "linux",
+  fn: async () => {
+    await using folder = await testFolder();
+    const source = path.join(folder.path, "card");
+    // Under 64 KiB each: read whole where the destination commits in batches.
+    const count = DATA / (48 * 1024) / 2;
+    for (let k = 0; k < count; k++) {
+      await writeRandomFile(path.join(source, `d${k % 7}`, `IMG_${k}.XMP`), 48 * 1024);
+    }
+    const destination = path.join(folder.path, "one");
+    const unverified = await readBytesOf(["backup", "--no-verify", source, destination]);
+    assert.equal(unverified.code, 0);
+    assert.ok(unverified.readBytes < DATA / 8, `control: ${unverified.readBytes} bytes read`);
+    await Deno.remove(destination, { recursive: true });
+
+    const backup = await readBytesOf(["backup", source, destination]);
+    assert.equal(backup.code, 0);
+    assert.ok(backup.readBytes >= DATA / 2, `backup read ${backup.readBytes} of ${DATA / 2}`);
+  },
+});
+
 Deno.test("without --allow-ffi or --allow-sys the output says the check read from the page cache", async () => {
   await using folder = await testFolder();
   const source = path.join(folder.path, "card");
