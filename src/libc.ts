@@ -64,15 +64,18 @@ export interface Libc {
   /**
    * Reads `file` into `into` until `size` bytes, its end or a full buffer, and tells its size
    * and mtime (in milliseconds, as Deno.stat tells them) after the read; null if any call
-   * failed, for the caller to ask Deno, whose error says why. With `dropFirst`, the file's
-   * pages are dropped from the page cache before the read (see dropFromCache), through the
-   * same open file, so that the read comes from the disk.
+   * failed, for the caller to ask Deno, whose error says why. The file is opened on a
+   * thread of its own (a network source answers slowly), unless it is `local` (on a local
+   * file system, its entry in memory after the scan or the write): then in a plain call,
+   * which costs less than the hand-off. With `drop`, its pages are dropped from the page
+   * cache before the read (see dropFromCache), through the same open file, so that the read
+   * comes from the disk.
    */
   readWhole(
     file: string,
     into: Uint8Array,
     size: number,
-    dropFirst?: boolean,
+    options?: { local?: boolean; drop?: boolean },
   ): Promise<WholeRead | null>;
   /**
    * Writes `data` to `file` (created, or emptied), its mode then set to exactly `mode` if one
@@ -84,7 +87,7 @@ export interface Libc {
 
 export interface WholeRead {
   bytes: number;
-  /** With `dropFirst`: whether the pages were dropped before the read. */
+  /** With `drop`: whether the pages were dropped before the read. */
   dropped: boolean;
   size: number;
   mtimeMs: number;
@@ -165,13 +168,16 @@ function load(): Libc | string {
         },
       };
     },
-    async readWhole(file, into, size, dropFirst = false) {
+    async readWhole(file, into, size, { local = false, drop = false } = {}) {
       if (!files) return null;
       const { symbols } = files;
-      const fd = await symbols.openAside(cString(file), O_RDONLY | O_CLOEXEC);
+      const name = cString(file);
+      const fd = local
+        ? libc.symbols.open(name, O_RDONLY | O_CLOEXEC)
+        : await symbols.openAside(name, O_RDONLY | O_CLOEXEC);
       if (fd < 0) return null;
       try {
-        const dropped = dropFirst &&
+        const dropped = drop &&
           libc.symbols.posix_fadvise(fd, 0n, 0n, POSIX_FADV_DONTNEED) === 0;
         let bytes = 0;
         while (bytes < into.length) {

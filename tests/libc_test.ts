@@ -37,9 +37,13 @@ const MTIMES = [
   "2024-03-04 05:06:07.987654321",
 ];
 
-for (const when of MTIMES) {
+for (const [k, when] of MTIMES.entries()) {
+  // Opened on a thread of its own, or (local) in a plain call.
+  const local = k % 2 === 1;
   Deno.test({
-    name: `readWhole reads a file whole and tells its size and mtime as Deno.stat does (${when})`,
+    name: `readWhole reads a file whole and tells its size and mtime as Deno.stat does (${when}${
+      local ? ", local" : ""
+    })`,
     ignore,
     fn: async () => {
       await using dir = await testFolder();
@@ -49,7 +53,7 @@ for (const when of MTIMES) {
       await outside("touch", "-d", `${when} UTC`, file);
       const { mtime, size } = await Deno.stat(file);
       const buffer = new Uint8Array(128 * 1024);
-      const read = await native().readWhole(file, buffer, size);
+      const read = await native().readWhole(file, buffer, size, { local });
       assert.deepEqual(read, { bytes: size, dropped: false, size, mtimeMs: mtime!.getTime() });
       assert(sameBytes(buffer.subarray(0, size), bytes), "the bytes read are not the file's");
     },
@@ -62,7 +66,7 @@ async function storageReads(): Promise<number> {
 }
 
 Deno.test({
-  name: "readWhole with dropFirst drops the file from the page cache and reads it from the disk",
+  name: "readWhole with drop drops the file from the page cache and reads it from the disk",
   ignore,
   fn: async () => {
     await using dir = await testFolder();
@@ -78,7 +82,7 @@ Deno.test({
     assert.equal(cached?.dropped, false);
     assert.ok(await storageReads() - before < bytes.length, "control: read from the cache");
     before = await storageReads();
-    const read = await native().readWhole(file, buffer, bytes.length, true);
+    const read = await native().readWhole(file, buffer, bytes.length, { drop: true });
     assert.deepEqual([read?.bytes, read?.dropped], [bytes.length, true]);
     assert.ok(await storageReads() - before >= bytes.length, "not read from the disk");
     assert(sameBytes(buffer.subarray(0, bytes.length), bytes), "the bytes read are not the file's");
@@ -107,8 +111,13 @@ Deno.test({
   ignore,
   fn: async () => {
     await using dir = await testFolder();
-    assert.deepEqual(await native().readWhole(`${dir.path}/missing`, new Uint8Array(16), 5), null);
-    assert.deepEqual(await native().readWhole(dir.path, new Uint8Array(16), 5), null);
+    for (const local of [false, true]) {
+      const missing = await native().readWhole(`${dir.path}/missing`, new Uint8Array(16), 5, {
+        local,
+      });
+      assert.deepEqual(missing, null);
+      assert.deepEqual(await native().readWhole(dir.path, new Uint8Array(16), 5, { local }), null);
+    }
   },
 });
 

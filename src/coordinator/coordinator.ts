@@ -165,6 +165,8 @@ class DestinationTally {
 interface AnalyzedSource extends Omit<SourceTree, "files"> {
   files: OpenFileTable;
   shared: SharedFileTable;
+  /** On a local file system (onLocalDisk). */
+  local: boolean;
 }
 
 export class BackupCoordinator {
@@ -289,10 +291,11 @@ export class BackupCoordinator {
     const { settings } = this;
     const emit = (event: RunEvent) => this.#emit(event);
     emit({ type: "phase", phase: "analyze", state: "start" });
+    const local = await onLocalDisk(source);
     const tree = await scanSource(source, {
       links: settings.links,
       filter: await pathFilter(settings.filter),
-      local: await onLocalDisk(source),
+      local,
     });
     for (const { path, reason } of tree.skipped) {
       emit({ type: "warning", path, message: `skipped ${path}: ${reason}` });
@@ -311,7 +314,7 @@ export class BackupCoordinator {
 
     const { files, ...rest } = tree;
     const shared = shareFileTable(files);
-    return { ...rest, files: openFileTable(shared), shared };
+    return { ...rest, files: openFileTable(shared), shared, local };
   }
 
   #job(
@@ -326,6 +329,7 @@ export class BackupCoordinator {
     return {
       destination,
       source,
+      sourceLocal: tree.local,
       files: tree.shared,
       chunks: chunks && { memory: chunks, destination: index },
       folders: tree.folders,

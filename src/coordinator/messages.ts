@@ -37,6 +37,8 @@ export interface DestinationJob {
   destination: string;
   /** Absolute source root. */
   source: string;
+  /** The source is on a local file system (onLocalDisk): its files open in plain calls. */
+  sourceLocal: boolean;
   /** Every regular file of the source tree, shared by every worker (openFileTable). */
   files: SharedFileTable;
   /**

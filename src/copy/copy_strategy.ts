@@ -46,6 +46,8 @@ export interface CopyOptions {
    * a chunk found there is taken instead of read, and a chunk read is left there for the others.
    */
   shared?: { chunks: SharedChunks; file: number };
+  /** The source is on a local file system (onLocalDisk): a small one opens in a plain call. */
+  localSource?: boolean;
 }
 
 /** Files from this size on resume from the temp file an interrupted run left. */
@@ -169,7 +171,7 @@ async function copyWhole(
   if (!got || got.taken === "none") {
     try {
       // Whole, or a SourceChangedError.
-      await readWhole(sourcePath, file, buffer);
+      await readWhole(sourcePath, file, buffer, options.localSource ?? false);
     } catch (error) {
       got?.claim?.abandon();
       throw error;
@@ -203,8 +205,13 @@ async function copyWhole(
  * Reads a small source whole into `buffer` and checks it against the scan; returns its
  * length. One read holds the file; a short read before its scanned size asks again.
  */
-async function readWhole(sourcePath: string, file: SourceFile, buffer: Uint8Array) {
-  const read = await libcAtHand()?.readWhole(sourcePath, buffer, file.size);
+async function readWhole(
+  sourcePath: string,
+  file: SourceFile,
+  buffer: Uint8Array,
+  local: boolean,
+) {
+  const read = await libcAtHand()?.readWhole(sourcePath, buffer, file.size, { local });
   if (read) {
     checkAgainstScan(file, read.bytes, read);
     return read.bytes;

@@ -640,6 +640,7 @@ export class DestinationRun implements Disposable {
           pace,
           deferCommit: batch !== null,
           shared,
+          localSource: this.job.sourceLocal,
         }),
     );
     if (resumed > 0) this.#resumed.set(index, resumed);

@@ -154,7 +154,10 @@ export async function digestFile(
   } = {},
 ): Promise<{ digest: string; bytes: number; dropped: boolean }> {
   if (local && size !== undefined && size < buffer.length) {
-    const read = await libcAtHand()?.readWhole(file, buffer, size, drop !== undefined);
+    const read = await libcAtHand()?.readWhole(file, buffer, size, {
+      local,
+      drop: drop !== undefined,
+    });
     // Whole if it read as many bytes as the file then held; if not (or on an error, for Deno
     // to tell), the file is streamed from its start.
     if (read && read.bytes === read.size) {
