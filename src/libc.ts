@@ -33,6 +33,7 @@ const FILE_SYMBOLS = {
   futimens: { parameters: ["i32", "buffer"], result: "i32" },
   statx: { parameters: ["i32", "buffer", "i32", "u32", "buffer"], result: "i32" },
   close: { parameters: ["i32"], result: "i32" },
+  rename: { parameters: ["buffer", "buffer"], result: "i32" },
 } as const;
 
 const POSIX_FADV_DONTNEED = 4;
@@ -83,6 +84,11 @@ export interface Libc {
    * call failed, for the caller to ask Deno, whose error says why.
    */
   writeWhole(file: string, data: Uint8Array, mode: number | undefined, mtimeMs: number): boolean;
+  /**
+   * Renames `from` to `to`, both NUL-terminated UTF-8 (C strings); false if that failed, for
+   * the caller to ask Deno, whose error says why.
+   */
+  rename(from: Uint8Array, to: Uint8Array): boolean;
 }
 
 export interface WholeRead {
@@ -222,6 +228,9 @@ function load(): Libc | string {
         done = symbols.futimens(fd, times) === 0;
       }
       return symbols.close(fd) === 0 && done;
+    },
+    rename(from, to) {
+      return files !== null && files.symbols.rename(from, to) === 0;
     },
   };
 }

@@ -9,17 +9,9 @@
  *
  * Batches commit one after another, while the copy slots go on filling the next one. A
  * batch is only used on a local file system (whose syncfs covers every copy), so its renames
- * are synchronous calls: they return at memory speed there.
+ * are synchronous calls: they return at memory speed there. A copy waiting in a batch is its
+ * id and its two paths in one buffer: 100,000 of them leave no garbage for a full GC.
  */
-
-/** One complete copy waiting for its commit. */
-export interface PendingCopy {
-  temp: string;
-  target: string;
-  bytes: number;
-  /** Called once: without an error when the copy carries its final name. */
-  settle: (error?: unknown) => void;
-}
 
 export interface BatchLimits {
   /** A batch commits once it holds this many copies… */
@@ -36,22 +28,39 @@ export const DEFAULT_LIMITS: BatchLimits = { files: 256, bytes: 64 * 2 ** 20, de
 export class CommitError extends Error {}
 
 export class CommitBatch {
-  #pending: PendingCopy[] = [];
+  /**
+   * The copies waiting, without an object or a string each (a batch lives long enough for
+   * those to reach the old generation, which only a full GC empties): their ids, and their
+   * temp and final paths as NUL-terminated UTF-8, one after the other in `#paths`.
+   */
+  #ids: number[] = [];
+  #paths = new Uint8Array(64 * 1024);
+  #used = 0;
   #bytes = 0;
   #timer: ReturnType<typeof setTimeout> | undefined;
   /** The commits so far, in order. */
   #chain: Promise<void> = Promise.resolve();
 
-  /** `flushDisk` flushes the file system and says whether it could. */
+  /**
+   * `flushDisk` flushes the file system and says whether it could; `settle` is told of each
+   * copy once, without an error when it carries its final name; `rename` renames a temp file
+   * given as C strings (libc) and says whether it could, a failure being tried again through
+   * Deno, whose error tells why.
+   */
   constructor(
     private readonly flushDisk: () => Promise<boolean>,
+    private readonly settle: (id: number, error?: unknown) => void,
     private readonly limits: BatchLimits = DEFAULT_LIMITS,
+    private readonly rename: ((temp: Uint8Array, target: Uint8Array) => boolean) | null = null,
   ) {}
 
-  add(copy: PendingCopy): void {
-    this.#pending.push(copy);
-    this.#bytes += copy.bytes;
-    if (this.#pending.length >= this.limits.files || this.#bytes >= this.limits.bytes) {
+  /** Adds copy `id`, complete in `temp` (`bytes` long), to be renamed to `target`. */
+  add(id: number, temp: string, target: string, bytes: number): void {
+    this.#ids.push(id);
+    this.#put(temp);
+    this.#put(target);
+    this.#bytes += bytes;
+    if (this.#ids.length >= this.limits.files || this.#bytes >= this.limits.bytes) {
       this.#commit();
     } else {
       this.#timer ??= setTimeout(() => this.#commit(), this.limits.delayMs);
@@ -64,32 +73,64 @@ export class CommitBatch {
     return this.#chain;
   }
 
+  /** Appends `text` and a NUL to `#paths`, growing it as needed. */
+  #put(text: string): void {
+    // UTF-8 takes at most 3 bytes per UTF-16 unit.
+    const room = this.#used + 3 * text.length + 1;
+    if (room > this.#paths.length) {
+      const grown = new Uint8Array(Math.max(room, 2 * this.#paths.length));
+      grown.set(this.#paths.subarray(0, this.#used));
+      this.#paths = grown;
+    }
+    this.#used += encoder.encodeInto(text, this.#paths.subarray(this.#used)).written;
+    this.#paths[this.#used++] = 0;
+  }
+
   #commit(): void {
     clearTimeout(this.#timer);
     this.#timer = undefined;
-    if (this.#pending.length === 0) return;
-    const batch = this.#pending;
-    this.#pending = [];
+    if (this.#ids.length === 0) return;
+    const ids = this.#ids;
+    const paths = this.#paths.slice(0, this.#used);
+    this.#ids = [];
+    this.#used = 0;
     this.#bytes = 0;
-    this.#chain = this.#chain.then(() => this.#settle(batch));
+    this.#chain = this.#chain.then(() => this.#settle(ids, paths));
   }
 
-  async #settle(batch: PendingCopy[]): Promise<void> {
+  async #settle(ids: number[], paths: Uint8Array): Promise<void> {
     const flushed = await this.flushDisk().catch(() => false);
-    for (const copy of batch) {
+    let at = 0;
+    const next = () => {
+      const end = paths.indexOf(0, at);
+      const text = paths.subarray(at, end + 1);
+      at = end + 1;
+      return text;
+    };
+    for (const id of ids) {
+      const temp = next();
+      const target = next();
       try {
         if (!flushed) {
           throw new CommitError(
             "the destination's file system could not be flushed to disk (syncfs failed)",
           );
         }
-        Deno.renameSync(copy.temp, copy.target);
+        if (!this.rename?.(temp, target)) Deno.renameSync(text(temp), text(target));
       } catch (error) {
-        await Deno.remove(copy.temp).catch(() => {});
-        copy.settle(error);
+        await Deno.remove(text(temp)).catch(() => {});
+        this.settle(id, error);
         continue;
       }
-      copy.settle();
+      this.settle(id);
     }
   }
+}
+
+const encoder = new TextEncoder();
+const decoder = new TextDecoder();
+
+/** The path in a NUL-terminated C string. */
+function text(cString: Uint8Array): string {
+  return decoder.decode(cString.subarray(0, cString.length - 1));
 }

@@ -18,7 +18,7 @@ import type { DestinationJob, FileResult, FromWorker, ReadBack } from "../coordi
 import { fileAt, type OpenFileTable, openFileTable } from "../coordinator/file_table.ts";
 import { bytesNeeded, type DestinationPlan, holds, planDestination } from "../coordinator/plan.ts";
 import { copyFile, RESUME_MIN_BYTES } from "../copy/copy_strategy.ts";
-import { CommitBatch, CommitError } from "../copy/commit_batch.ts";
+import { CommitBatch, CommitError, DEFAULT_LIMITS } from "../copy/commit_batch.ts";
 import { SharedChunks, TakenColumn } from "../copy/shared_chunks.ts";
 import { fsyncFolder, removeStaleTemps, tempPathFor } from "../copy/durable.ts";
 import { type FileSystemHandle, openLibc } from "../libc.ts";
@@ -127,6 +127,8 @@ export class DestinationRun implements Disposable {
   /** Commits small copies in batches (one syncfs each), where the file system allows it. */
   #batch: CommitBatch | null = null;
   #fileSystem: FileSystemHandle | null = null;
+  /** The files copied in the Copy phase so far, while it lasts. */
+  #copied: number[] | null = null;
   /** Checks of failed commits for a reason that dooms the destination, under way. */
   #fatalChecks: Promise<void>[] = [];
   /** Links made or found in place this run (--links), as records. */
@@ -430,7 +432,13 @@ export class DestinationRun implements Disposable {
     if (!await onLocalDisk(this.job.destination)) return;
     this.#fileSystem = libc.openFileSystem(this.job.destination);
     const fileSystem = this.#fileSystem;
-    if (fileSystem) this.#batch = new CommitBatch(() => fileSystem.sync());
+    if (!fileSystem) return;
+    this.#batch = new CommitBatch(
+      () => fileSystem.sync(),
+      (index, error) => this.#settled(index, error),
+      DEFAULT_LIMITS,
+      (temp, target) => libc.rename(temp, target),
+    );
   }
 
   /** Copies the files at `indices`; returns those that were copied. */
@@ -441,16 +449,16 @@ export class DestinationRun implements Disposable {
       queue.push(index);
     }
     const copied: number[] = [];
+    this.#copied = copied;
     // A retry reads the source itself: what another destination read is for first attempts.
     await queue.drain(
-      this.#guarded((index, attempt) =>
-        this.#copyOne(index, () => copied.push(index), attempt === 1)
-      ),
+      this.#guarded((index, attempt) => this.#copyOne(index, true, attempt === 1)),
       (index, error) => this.#fail(index, error),
     );
     this.#shared?.releaseAll();
     await this.#batch?.flush();
     await Promise.all(this.#fatalChecks);
+    this.#copied = null;
     return copied;
   }
 
@@ -614,12 +622,13 @@ export class DestinationRun implements Disposable {
   }
 
   /**
-   * Copies one file. A small one may be left to the batch, which commits it later: `done` is
-   * called once the copy carries its final name (at once without a batch); a batch that
-   * fails fails the file itself. With `share`, chunks the other destinations read of the
-   * source are taken instead of read again, and what this copy reads is left there for them.
+   * Copies one file. In the Copy phase (`copying`), a small one may be left to the batch,
+   * which commits it later; the file joins `#copied` once it carries its final name (at once
+   * without a batch); a batch that fails fails the file itself. With `share`, chunks the
+   * other destinations read of the source are taken instead of read again, and what this copy
+   * reads is left there for them.
    */
-  async #copyOne(index: number, done?: () => void, share = false): Promise<void> {
+  async #copyOne(index: number, copying = false, share = false): Promise<void> {
     this.#copies[index] = Math.min(255, this.#copies[index] + 1);
     const rel = this.#files.path(index);
     const blocked = this.#blockedFolder(parentOf(rel));
@@ -629,7 +638,7 @@ export class DestinationRun implements Disposable {
     const target = toNative(this.job.destination, file.path);
     // A copy gets the run's hash, even of a file whose record had another.
     const { hash } = this.job;
-    const batch = done && file.size < BATCH_FILE_BYTES ? this.#batch : null;
+    const batch = copying && file.size < BATCH_FILE_BYTES ? this.#batch : null;
     const pace = this.#pace;
     const shared = share && this.#shared ? { chunks: this.#shared, file: index } : undefined;
     const { digest, resumed, temp, taken } = await this.#withSlot(
@@ -649,30 +658,28 @@ export class DestinationRun implements Disposable {
     this.#shared?.release(index);
     this.#digests.set(index, { hash, digest });
     if (!batch || !temp) {
-      this.#committed(index, target);
-      done?.();
+      this.#committed(index);
+      if (copying) this.#copied?.push(index);
       return;
     }
-    batch.add({
-      temp,
-      target,
-      bytes: file.size,
-      settle: (error) => {
-        if (error === undefined) {
-          this.#committed(index, target);
-          done!();
-          return;
-        }
-        this.#fail(index, error);
-        this.#fatalChecks.push(this.#abortIfFatal(error));
-      },
-    });
+    batch.add(index, temp, target, file.size);
+  }
+
+  /** The batch's word on the copy of the file at `index`. */
+  #settled(index: number, error?: unknown): void {
+    if (error === undefined) {
+      this.#committed(index);
+      this.#copied?.push(index);
+      return;
+    }
+    this.#fail(index, error);
+    this.#fatalChecks.push(this.#abortIfFatal(error));
   }
 
   /** A copy carries its final name; without a read-back to come, that is its result. */
-  #committed(index: number, target: string): void {
+  #committed(index: number): void {
     this.#verifiedAt[index] = 0;
-    this.#touched.add(path.dirname(target));
+    this.#touched.add(toNative(this.job.destination, parentOf(this.#files.path(index))));
     this.#status[index] = GOOD;
     this.#journal.add(this.#entry(index));
     this.#monitor.fileDone();

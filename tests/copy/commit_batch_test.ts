@@ -12,22 +12,21 @@ import { testFolder } from "../helpers.ts";
 
 const exists = (file: string) => Deno.lstat(file).then(() => true, () => false);
 
-/** Writes `names` as complete temp files in `folder`; returns their pending copies. */
+/**
+ * Writes `names` as complete temp files in `folder`; returns their copies (ids by position)
+ * and what the batch said of each, in order, through `settle`.
+ */
 async function tempCopies(folder: string, names: string[]) {
   const settled: { name: string; error?: unknown }[] = [];
   const copies = [];
-  for (const name of names) {
+  for (const [id, name] of names.entries()) {
     const target = path.join(folder, name);
     const temp = tempPathFor(target);
     await Deno.writeTextFile(temp, `content of ${name}`);
-    copies.push({
-      temp,
-      target,
-      bytes: 100,
-      settle: (error?: unknown) => void settled.push({ name, error }),
-    });
+    copies.push({ id, temp, target, bytes: 100 });
   }
-  return { copies, settled };
+  const settle = (id: number, error?: unknown) => void settled.push({ name: names[id], error });
+  return { copies, settled, settle };
 }
 
 const NO_LIMIT: BatchLimits = { files: 1000, bytes: 2 ** 40, delayMs: 60_000 };
@@ -35,15 +34,19 @@ const NO_LIMIT: BatchLimits = { files: 1000, bytes: 2 ** 40, delayMs: 60_000 };
 Deno.test("copies carry their final names only after the flush that made them durable", async () => {
   await using folder = await testFolder();
   const names = ["a.jpg", "b.jpg", "c.jpg"];
-  const { copies, settled } = await tempCopies(folder.path, names);
+  const { copies, settled, settle } = await tempCopies(folder.path, names);
   const seenAtFlush: boolean[] = [];
-  const batch = new CommitBatch(async () => {
-    for (const copy of copies) {
-      seenAtFlush.push(await exists(copy.target), !(await exists(copy.temp)));
-    }
-    return true;
-  }, NO_LIMIT);
-  for (const copy of copies) batch.add(copy);
+  const batch = new CommitBatch(
+    async () => {
+      for (const copy of copies) {
+        seenAtFlush.push(await exists(copy.target), !(await exists(copy.temp)));
+      }
+      return true;
+    },
+    settle,
+    NO_LIMIT,
+  );
+  for (const { id, temp, target, bytes } of copies) batch.add(id, temp, target, bytes);
   await batch.flush();
 
   assert.deepEqual(seenAtFlush, new Array(6).fill(false), "no final name, no missing temp");
@@ -56,9 +59,9 @@ Deno.test("copies carry their final names only after the flush that made them du
 
 Deno.test("a batch whose flush fails renames nothing: each copy fails and its temp goes", async () => {
   await using folder = await testFolder();
-  const { copies, settled } = await tempCopies(folder.path, ["a.jpg", "b.jpg"]);
-  const batch = new CommitBatch(() => Promise.resolve(false), NO_LIMIT);
-  for (const copy of copies) batch.add(copy);
+  const { copies, settled, settle } = await tempCopies(folder.path, ["a.jpg", "b.jpg"]);
+  const batch = new CommitBatch(() => Promise.resolve(false), settle, NO_LIMIT);
+  for (const { id, temp, target, bytes } of copies) batch.add(id, temp, target, bytes);
   await batch.flush();
 
   assert.equal(settled.length, 2);
@@ -68,13 +71,13 @@ Deno.test("a batch whose flush fails renames nothing: each copy fails and its te
 
 Deno.test("a full batch commits on its own, and the next one fills meanwhile", async () => {
   await using folder = await testFolder();
-  const { copies, settled } = await tempCopies(folder.path, ["1", "2", "3", "4", "5"]);
+  const { copies, settled, settle } = await tempCopies(folder.path, ["1", "2", "3", "4", "5"]);
   let flushes = 0;
-  const batch = new CommitBatch(() => Promise.resolve(++flushes > 0), {
+  const batch = new CommitBatch(() => Promise.resolve(++flushes > 0), settle, {
     ...NO_LIMIT,
     files: 2,
   });
-  for (const copy of copies) batch.add(copy);
+  for (const { id, temp, target, bytes } of copies) batch.add(id, temp, target, bytes);
   // Two full batches went without flush(); the fifth copy waits for its batch to fill.
   await new Promise((resolve) => setTimeout(resolve, 50));
   assert.equal(flushes, 2);
@@ -86,12 +89,36 @@ Deno.test("a full batch commits on its own, and the next one fills meanwhile", a
 
 Deno.test("a batch commits a moment after its first copy, without flush()", async () => {
   await using folder = await testFolder();
-  const { copies, settled } = await tempCopies(folder.path, ["only.jpg"]);
-  const batch = new CommitBatch(() => Promise.resolve(true), { ...NO_LIMIT, delayMs: 10 });
-  batch.add(copies[0]);
+  const { copies, settled, settle } = await tempCopies(folder.path, ["only.jpg"]);
+  const batch = new CommitBatch(() => Promise.resolve(true), settle, { ...NO_LIMIT, delayMs: 10 });
+  const [{ id, temp, target, bytes }] = copies;
+  batch.add(id, temp, target, bytes);
   await new Promise((resolve) => setTimeout(resolve, 200));
   assert.deepEqual(settled, [{ name: "only.jpg", error: undefined }]);
   assert.equal(await exists(copies[0].target), true);
+});
+
+Deno.test("names in any script are renamed through libc's rename, and a failed rename is Deno's to explain", async () => {
+  await using folder = await testFolder();
+  const names = ["caf\u00e9.jpg", "\u5199\u771f.jpg", "e\u0301 \u{1F4F7}.jpg", "gone.jpg"];
+  const { copies, settled, settle } = await tempCopies(folder.path, names);
+  await Deno.remove(copies[3].temp);
+  const libc = openLibc();
+  const renamed: string[] = [];
+  const decoder = new TextDecoder();
+  const rename = typeof libc === "string" ? null : (temp: Uint8Array, target: Uint8Array) => {
+    renamed.push(decoder.decode(target.subarray(0, -1)));
+    return libc.rename(temp, target);
+  };
+  const batch = new CommitBatch(() => Promise.resolve(true), settle, NO_LIMIT, rename);
+  for (const { id, temp, target, bytes } of copies) batch.add(id, temp, target, bytes);
+  await batch.flush();
+  assert.deepEqual(settled.map(({ name }) => name), names);
+  for (const copy of copies.slice(0, 3)) {
+    assert.equal(await Deno.readTextFile(copy.target), `content of ${path.basename(copy.target)}`);
+  }
+  assert.ok(settled[3].error instanceof Deno.errors.NotFound, String(settled[3].error));
+  if (rename) assert.deepEqual(renamed, copies.map((copy) => copy.target));
 });
 
 Deno.test({
