@@ -13,6 +13,8 @@
  * id and its two paths in one buffer: 100,000 of them leave no garbage for a full GC.
  */
 
+import { TextBuffer } from "../text_buffer.ts";
+
 export interface BatchLimits {
   /** A batch commits once it holds this many copies… */
   files: number;
@@ -34,8 +36,7 @@ export class CommitBatch {
    * temp and final paths as NUL-terminated UTF-8, one after the other in `#paths`.
    */
   #ids: number[] = [];
-  #paths = new Uint8Array(64 * 1024);
-  #used = 0;
+  #paths = new TextBuffer();
   #bytes = 0;
   #timer: ReturnType<typeof setTimeout> | undefined;
   /** The commits so far, in order. */
@@ -57,8 +58,8 @@ export class CommitBatch {
   /** Adds copy `id`, complete in `temp` (`bytes` long), to be renamed to `target`. */
   add(id: number, temp: string, target: string, bytes: number): void {
     this.#ids.push(id);
-    this.#put(temp);
-    this.#put(target);
+    this.#paths.append(temp, true);
+    this.#paths.append(target, true);
     this.#bytes += bytes;
     if (this.#ids.length >= this.limits.files || this.#bytes >= this.limits.bytes) {
       this.#commit();
@@ -73,27 +74,13 @@ export class CommitBatch {
     return this.#chain;
   }
 
-  /** Appends `text` and a NUL to `#paths`, growing it as needed. */
-  #put(text: string): void {
-    // UTF-8 takes at most 3 bytes per UTF-16 unit.
-    const room = this.#used + 3 * text.length + 1;
-    if (room > this.#paths.length) {
-      const grown = new Uint8Array(Math.max(room, 2 * this.#paths.length));
-      grown.set(this.#paths.subarray(0, this.#used));
-      this.#paths = grown;
-    }
-    this.#used += encoder.encodeInto(text, this.#paths.subarray(this.#used)).written;
-    this.#paths[this.#used++] = 0;
-  }
-
   #commit(): void {
     clearTimeout(this.#timer);
     this.#timer = undefined;
     if (this.#ids.length === 0) return;
     const ids = this.#ids;
-    const paths = this.#paths.slice(0, this.#used);
+    const paths = this.#paths.take();
     this.#ids = [];
-    this.#used = 0;
     this.#bytes = 0;
     this.#chain = this.#chain.then(() => this.#settle(ids, paths));
   }
@@ -127,7 +114,6 @@ export class CommitBatch {
   }
 }
 
-const encoder = new TextEncoder();
 const decoder = new TextDecoder();
 
 /** The path in a NUL-terminated C string. */

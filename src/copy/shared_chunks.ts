@@ -272,7 +272,11 @@ export class SharedChunks {
         fill(chunk, checked = false, digest = "") {
           if (chunk.length !== length || digest.length > DIGEST_TEXT) {
             claim.abandon();
-            throw new RangeError(`a claim of ${length} bytes was filled with ${chunk.length}`);
+            throw new RangeError(
+              chunk.length !== length
+                ? `a claim of ${length} bytes was filled with ${chunk.length}`
+                : `a digest of ${digest.length} characters does not fit a slot`,
+            );
           }
           data.set(chunk, slot * slotBytes);
           meta[at + CHECKED] = checked ? 1 : 0;

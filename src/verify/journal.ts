@@ -8,6 +8,7 @@
 import { path } from "../deps.ts";
 import { RECORDS_FOLDER } from "../coordinator/scan.ts";
 import { formatEntry, journalPath, type ManifestEntry } from "./manifest.ts";
+import { TextBuffer } from "../text_buffer.ts";
 
 /** Lines kept in memory before they are written. */
 const BATCH = 256;
@@ -20,12 +21,10 @@ export class JournalWriter {
    * The lines waiting, as UTF-8: a line waits long enough for a string of it to reach the
    * old generation, which only a full GC empties.
    */
-  #pending = new Uint8Array(64 * 1024);
-  #used = 0;
+  #pending = new TextBuffer();
   #lines = 0;
   #chain: Promise<void> = Promise.resolve();
   #timer: ReturnType<typeof setTimeout> | undefined;
-  #encoder = new TextEncoder();
 
   #failed = false;
 
@@ -37,15 +36,7 @@ export class JournalWriter {
 
   /** Adds an entry; it reaches the file within a quarter second. */
   add(entry: ManifestEntry): void {
-    const line = formatEntry(entry) + "\n";
-    // UTF-8 takes at most 3 bytes per UTF-16 unit.
-    const room = this.#used + 3 * line.length;
-    if (room > this.#pending.length) {
-      const grown = new Uint8Array(Math.max(room, 2 * this.#pending.length));
-      grown.set(this.#pending.subarray(0, this.#used));
-      this.#pending = grown;
-    }
-    this.#used += this.#encoder.encodeInto(line, this.#pending.subarray(this.#used)).written;
+    this.#pending.append(formatEntry(entry) + "\n");
     if (++this.#lines >= BATCH) this.flush();
     else this.#timer ??= setTimeout(() => this.flush(), DELAY_MS);
   }
@@ -54,9 +45,8 @@ export class JournalWriter {
   flush(): Promise<void> {
     clearTimeout(this.#timer);
     this.#timer = undefined;
-    if (this.#used === 0) return this.#chain;
-    const bytes = this.#pending.slice(0, this.#used);
-    this.#used = 0;
+    if (this.#pending.length === 0) return this.#chain;
+    const bytes = this.#pending.take();
     this.#lines = 0;
     this.#chain = this.#chain.then(async () => {
       if (this.#failed) return;

@@ -1,0 +1,16 @@
+/** TextBuffer: text in any script comes back as its UTF-8, past the first capacity too. */
+import { assert } from "./deps.ts";
+import { TextBuffer } from "../src/text_buffer.ts";
+
+Deno.test("appended text comes back as UTF-8, with the NULs asked for, and take starts over", () => {
+  const buffer = new TextBuffer(8);
+  const texts = ["caf\u00e9", "\u5199\u771f/\u6771\u4eac.jpg", "\u{1F4F7}", "x".repeat(100)];
+  for (const text of texts) buffer.append(text, true);
+  buffer.append("tail");
+  const expected = new TextEncoder().encode(texts.map((text) => `${text}\0`).join("") + "tail");
+  assert.equal(buffer.length, expected.length);
+  assert.deepEqual(buffer.take(), expected);
+  assert.equal(buffer.length, 0);
+  buffer.append("again\n");
+  assert.deepEqual(new TextDecoder().decode(buffer.take()), "again\n");
+});
