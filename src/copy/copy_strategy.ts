@@ -170,7 +170,6 @@ async function copyWhole(
   let digest = got?.taken === "checked" ? got.digest : null;
   if (!got || got.taken === "none") {
     try {
-      // Whole, or a SourceChangedError.
       await readWhole(sourcePath, file, buffer, options.localSource ?? false);
     } catch (error) {
       got?.claim?.abandon();
@@ -202,19 +201,20 @@ async function copyWhole(
 }
 
 /**
- * Reads a small source whole into `buffer` and checks it against the scan; returns its
- * length. One read holds the file; a short read before its scanned size asks again.
+ * Reads a small source whole into `buffer`, its `file.size` bytes, or throws the
+ * SourceChangedError of a source not as scanned. One read holds the file; a short read before
+ * its scanned size asks again.
  */
 async function readWhole(
   sourcePath: string,
   file: SourceFile,
   buffer: Uint8Array,
   local: boolean,
-) {
+): Promise<void> {
   const read = await libcAtHand()?.readWhole(sourcePath, buffer, file.size, { local });
   if (read) {
     checkAgainstScan(file, read.bytes, read);
-    return read.bytes;
+    return;
   }
   using source = await openSource(sourcePath);
   let bytes = 0;
@@ -225,7 +225,6 @@ async function readWhole(
     if (bytes === file.size) break;
   }
   await checkUnchanged(source, file, bytes);
-  return bytes;
 }
 
 /**

@@ -113,6 +113,8 @@ export class DestinationRun implements Disposable {
   #taken: TakenColumn;
   /** Folders whose entries changed and must be fsynced. */
   #touched = new Set<string>();
+  /** The native path of each folder a copy went to, by its relative path: made once each. */
+  #folderPaths = new Map<string, string>();
   #monitor = new ThroughputMonitor({ now: () => performance.now() });
   #limiter: RateLimiter | null;
   #slots: number;
@@ -679,7 +681,13 @@ export class DestinationRun implements Disposable {
   /** A copy carries its final name; without a read-back to come, that is its result. */
   #committed(index: number): void {
     this.#verifiedAt[index] = 0;
-    this.#touched.add(toNative(this.job.destination, parentOf(this.#files.path(index))));
+    const parent = parentOf(this.#files.path(index));
+    let folder = this.#folderPaths.get(parent);
+    if (folder === undefined) {
+      folder = toNative(this.job.destination, parent);
+      this.#folderPaths.set(parent, folder);
+    }
+    this.#touched.add(folder);
     this.#status[index] = GOOD;
     this.#journal.add(this.#entry(index));
     this.#monitor.fileDone();
