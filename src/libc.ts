@@ -28,6 +28,8 @@ const FILE_SYMBOLS = {
     result: "isize",
     nonblocking: true,
   },
+  // For a file read ahead (readAhead): its pages are in memory or on their way.
+  read: { parameters: ["i32", "buffer", "usize"], result: "isize" },
   write: { parameters: ["i32", "buffer", "usize"], result: "isize" },
   fchmod: { parameters: ["i32", "u32"], result: "i32" },
   futimens: { parameters: ["i32", "buffer"], result: "i32" },
@@ -36,6 +38,7 @@ const FILE_SYMBOLS = {
   rename: { parameters: ["buffer", "buffer"], result: "i32" },
 } as const;
 
+const POSIX_FADV_WILLNEED = 3;
 const POSIX_FADV_DONTNEED = 4;
 const O_RDONLY = 0;
 const O_WRONLY = 1;
@@ -70,14 +73,23 @@ export interface Libc {
    * file system, its entry in memory after the scan or the write): then in a plain call,
    * which costs less than the hand-off. With `drop`, its pages are dropped from the page
    * cache before the read (see dropFromCache), through the same open file, so that the read
-   * comes from the disk.
+   * comes from the disk. A file `ahead` (see readAhead) is read in a plain call too: it waits
+   * at most for the rest of a read already under way.
    */
   readWhole(
     file: string,
     into: Uint8Array,
     size: number,
-    options?: { local?: boolean; drop?: boolean },
+    options?: { local?: boolean; drop?: boolean; ahead?: boolean },
   ): Promise<WholeRead | null>;
+  /**
+   * Has the kernel start reading `file` into the page cache, and returns without waiting
+   * (posix_fadvise WILLNEED), so that several files are on their way from the disk at once
+   * while one thread reads them one after another in plain calls. With `drop`, its cached
+   * pages are dropped first (as dropFromCache), so that what is read comes from the disk.
+   * "dropped" or "ahead" (not dropped) if the read is under way; null if a call failed.
+   */
+  readAhead(file: string, drop: boolean): "dropped" | "ahead" | null;
   /**
    * Writes `data` to `file` (created, or emptied), its mode then set to exactly `mode` if one
    * is given, whatever the umask, and its mtime to `mtimeMs` (its atime to now); false if any
@@ -174,7 +186,7 @@ function load(): Libc | string {
         },
       };
     },
-    async readWhole(file, into, size, { local = false, drop = false } = {}) {
+    async readWhole(file, into, size, { local = false, drop = false, ahead = false } = {}) {
       if (!files) return null;
       const { symbols } = files;
       const name = cString(file);
@@ -187,8 +199,11 @@ function load(): Libc | string {
           libc.symbols.posix_fadvise(fd, 0n, 0n, POSIX_FADV_DONTNEED) === 0;
         let bytes = 0;
         while (bytes < into.length) {
+          const rest = into.subarray(bytes);
           const n = Number(
-            await symbols.readAside(fd, into.subarray(bytes), BigInt(into.length - bytes)),
+            ahead
+              ? symbols.read(fd, rest, BigInt(rest.length))
+              : await symbols.readAside(fd, rest, BigInt(rest.length)),
           );
           if (n < 0) return null;
           if (n === 0) break;
@@ -209,6 +224,16 @@ function load(): Libc | string {
       } finally {
         symbols.close(fd);
       }
+    },
+    readAhead(file, drop) {
+      const fd = libc.symbols.open(cString(file), O_RDONLY | O_CLOEXEC);
+      if (fd < 0) return null;
+      const dropped = drop &&
+        libc.symbols.posix_fadvise(fd, 0n, 0n, POSIX_FADV_DONTNEED) === 0;
+      const started = (!drop || dropped) &&
+        libc.symbols.posix_fadvise(fd, 0n, 0n, POSIX_FADV_WILLNEED) === 0;
+      libc.symbols.close(fd);
+      return started ? (dropped ? "dropped" : "ahead") : null;
     },
     writeWhole(file, data, mode, mtimeMs) {
       if (!files) return false;

@@ -90,6 +90,34 @@ Deno.test({
 });
 
 Deno.test({
+  name: "readAhead with drop has the file read from the disk, which readWhole ahead then reads",
+  ignore,
+  fn: async () => {
+    await using dir = await testFolder();
+    const file = `${dir.path}/copy`;
+    const bytes = randomBytes(60_000);
+    await Deno.writeFile(file, bytes);
+    using handle = await Deno.open(file, { write: true });
+    await handle.sync();
+    const buffer = new Uint8Array(65536);
+    let before = await storageReads();
+    // Control: in the cache, read ahead without a drop reads nothing from the disk.
+    assert.equal(native().readAhead(file, false), "ahead");
+    await native().readWhole(file, buffer, bytes.length, { local: true, ahead: true });
+    assert.ok(await storageReads() - before < bytes.length, "control: read from the cache");
+    before = await storageReads();
+    assert.equal(native().readAhead(file, true), "dropped");
+    buffer.fill(0);
+    const read = await native().readWhole(file, buffer, bytes.length, { local: true, ahead: true });
+    assert.deepEqual([read?.bytes, read?.size], [bytes.length, bytes.length]);
+    assert.ok(await storageReads() - before >= bytes.length, "not read from the disk");
+    assert(sameBytes(buffer.subarray(0, bytes.length), bytes), "the bytes read are not the file's");
+    assert.equal(native().readAhead(`${dir.path}/missing`, true), null);
+    assert.equal(native().readAhead(`${dir.path}/missing`, false), null);
+  },
+});
+
+Deno.test({
   name: "readWhole reads on past a scanned size that is too small, up to the end or the buffer",
   ignore,
   fn: async () => {

@@ -332,6 +332,7 @@ export class BackupCoordinator {
       sourceLocal: tree.local,
       files: tree.shared,
       chunks: chunks && { memory: chunks, destination: index },
+      destinations: this.settings.destinations.length,
       folders: tree.folders,
       links: tree.links,
       workers: workers[index] ?? "auto",

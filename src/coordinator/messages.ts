@@ -47,6 +47,8 @@ export interface DestinationJob {
    * one destination.
    */
   chunks: { memory: SharedChunksMemory; destination: number } | null;
+  /** How many destinations the run has, each with a worker of its own. */
+  destinations: number;
   /** Every folder of the source tree, relative and "/"-separated, parents first. */
   folders: string[];
   /** Symlinks to copy as links (--links); empty otherwise. */

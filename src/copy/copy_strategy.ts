@@ -48,6 +48,8 @@ export interface CopyOptions {
   shared?: { chunks: SharedChunks; file: number };
   /** The source is on a local file system (onLocalDisk): a small one opens in a plain call. */
   localSource?: boolean;
+  /** The source's read is under way (Libc.readAhead): a small one is read in a plain call. */
+  sourceAhead?: boolean;
 }
 
 /** Files from this size on resume from the temp file an interrupted run left. */
@@ -170,7 +172,7 @@ async function copyWhole(
   let digest = got?.taken === "checked" ? got.digest : null;
   if (!got || got.taken === "none") {
     try {
-      await readWhole(sourcePath, file, buffer, options.localSource ?? false);
+      await readWhole(sourcePath, file, buffer, options);
     } catch (error) {
       got?.claim?.abandon();
       throw error;
@@ -209,9 +211,9 @@ async function readWhole(
   sourcePath: string,
   file: SourceFile,
   buffer: Uint8Array,
-  local: boolean,
+  { localSource: local, sourceAhead: ahead }: CopyOptions,
 ): Promise<void> {
-  const read = await libcAtHand()?.readWhole(sourcePath, buffer, file.size, { local });
+  const read = await libcAtHand()?.readWhole(sourcePath, buffer, file.size, { local, ahead });
   if (read) {
     checkAgainstScan(file, read.bytes, read);
     return;

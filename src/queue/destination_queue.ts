@@ -15,8 +15,12 @@
  * are next, the queue runs that many times the slot count. Their time is mostly waiting on
  * the source's disk, which answers more of them at once than one at a time.
  *
+ * Read-ahead: with `ahead`, the next tasks in the order, up to `ahead.count`, are taken from
+ * the heap early and told to `ahead.start` (which may have the kernel start reading their
+ * file), then handed out first, in that order. A task is told once each time it comes up.
+ *
  * A failed task is retried after a growing pause and keeps its place in the order (the
- * order does not change with attempts).
+ * order does not change with attempts); it comes after the tasks already read ahead.
  */
 import { PriorityQueue } from "./priority_queue.ts";
 
@@ -33,6 +37,8 @@ export interface QueueOptions<T> {
   before: (a: T, b: T) => boolean;
   /** Whether a task is light (see above); none is without it. */
   light?: (task: T) => boolean;
+  /** The tasks to start early, and how many; none is without it. */
+  ahead?: { count: number; start: (task: T) => void };
   /** Told of each retry, before its pause. */
   onRetry?: (task: T, error: unknown) => void;
   /** Injected for tests. */
@@ -51,6 +57,8 @@ const realSleep = (ms: number) => new Promise<void>((resolve) => setTimeout(reso
 
 export class DestinationQueue<T> {
   #heap: PriorityQueue<T>;
+  /** Tasks taken from the heap early (read ahead), next in the order. */
+  #ahead: T[] = [];
   #target: number;
   /** Slot loops alive, including those pausing before a retry. */
   #running = 0;
@@ -65,7 +73,7 @@ export class DestinationQueue<T> {
   }
 
   get pending(): number {
-    return this.#heap.size;
+    return this.#heap.size + this.#ahead.length;
   }
 
   /** The slot count the queue runs at (or will, once surplus slots finish their file). */
@@ -109,7 +117,7 @@ export class DestinationQueue<T> {
   #fill(): void {
     // A new slot of a stopped queue would end at once, and this loop never.
     if (!this.#draining || this.#stopped) return;
-    while (this.#running < this.#limit() && this.#heap.size > 0) {
+    while (this.#running < this.#limit() && this.pending > 0) {
       this.#running++;
       this.#slot(this.#draining.work, this.#draining.onFailure);
     }
@@ -121,7 +129,7 @@ export class DestinationQueue<T> {
     for (;;) {
       // A surplus slot stops between files; the decrement is synchronous so two slots
       // never both see the surplus.
-      const task = this.#stopped || this.#running > this.#limit() ? undefined : this.#heap.pop();
+      const task = this.#stopped || this.#running > this.#limit() ? undefined : this.#take();
       if (task === undefined) break;
       const attempt = (this.#attempts.get(task) ?? 0) + 1;
       this.#attempts.delete(task);
@@ -143,9 +151,21 @@ export class DestinationQueue<T> {
     if (this.#running === 0) this.#finish();
   }
 
+  /** The next task, after the tasks read ahead are topped up. */
+  #take(): T | undefined {
+    const { ahead } = this.options;
+    if (!ahead) return this.#heap.pop();
+    while (this.#ahead.length <= ahead.count && this.#heap.size > 0) {
+      const task = this.#heap.pop()!;
+      ahead.start(task);
+      this.#ahead.push(task);
+    }
+    return this.#ahead.shift();
+  }
+
   /** How many tasks may be in hand, given the one that comes next. */
   #limit(): number {
-    const next = this.#heap.peek();
+    const next = this.#ahead[0] ?? this.#heap.peek();
     const light = next !== undefined && this.options.light?.(next) === true;
     return light ? this.#target * LIGHT_PER_SLOT : this.#target;
   }

@@ -21,7 +21,7 @@ import { copyFile, RESUME_MIN_BYTES } from "../copy/copy_strategy.ts";
 import { CommitBatch, CommitError, DEFAULT_LIMITS } from "../copy/commit_batch.ts";
 import { SharedChunks, TakenColumn } from "../copy/shared_chunks.ts";
 import { fsyncFolder, removeStaleTemps, tempPathFor } from "../copy/durable.ts";
-import { type FileSystemHandle, openLibc } from "../libc.ts";
+import { type FileSystemHandle, type Libc, libcAtHand, openLibc } from "../libc.ts";
 import { onLocalDisk } from "../local_disk.ts";
 import { parentOf, toNative } from "../relative_path.ts";
 import { openCacheDropper } from "../verify/cache_drop.ts";
@@ -83,6 +83,18 @@ const AUTO_SMALL_FILES_SLOTS = 8;
 const SMALL_BUFFER = 64 * 1024;
 /** Files below this size are committed in batches where the file system allows it. */
 const BATCH_FILE_BYTES = 8 * 1024 * 1024;
+/**
+ * Small files read ahead per destination (DestinationQueue's `ahead`) where every CPU has a
+ * destination's worker to run: on their way from the disk at once, then read one after
+ * another in plain calls, without the hand-off of each read to another thread and back (about
+ * 30 µs; the CPU it frees is busy anyway). The small set's files, in the queue's order (by
+ * size), read this way in C took 0.21 s cold with 32 ahead, against 0.49 s one after another.
+ * With a CPU to spare, a read on a thread of its own overlaps the worker's writes instead.
+ */
+const READ_AHEAD = 32;
+/** A file's read-ahead (`#ahead`): under way, or under way after its pages were dropped. */
+const AHEAD = 1;
+const AHEAD_DROPPED = 2;
 /** How often the ThroughputMonitor is asked for a slot count. */
 const MONITOR_INTERVAL_MS = 500;
 
@@ -141,6 +153,8 @@ export class DestinationRun implements Disposable {
   #priorityOf: ((path: string) => TaskPriority) | null = null;
   /** Each queued file's priority, as its index in PRIORITIES. */
   #priorities: Uint8Array;
+  /** Whether each file's read is under way ahead of its turn: 0, AHEAD or AHEAD_DROPPED. */
+  #ahead: Uint8Array;
   /** Every message to the coordinator goes through here, so the stats see it. */
   readonly post: Post;
 
@@ -153,6 +167,7 @@ export class DestinationRun implements Disposable {
     this.#digests = new DigestColumn(count);
     this.#verifiedAt = new Float64Array(count);
     this.#priorities = new Uint8Array(count);
+    this.#ahead = new Uint8Array(count);
     this.#shared = job.chunks && new SharedChunks(job.chunks.memory, job.chunks.destination);
     this.#taken = new TakenColumn(count);
     this.#slots = job.workers === "auto" ? AUTO_START_SLOTS : job.workers;
@@ -445,7 +460,18 @@ export class DestinationRun implements Disposable {
 
   /** Copies the files at `indices`; returns those that were copied. */
   async #copy(indices: number[]): Promise<number[]> {
-    const queue = this.#queue();
+    // A small file of a local source is read ahead (one of a NAS is read on a thread of its
+    // own, several at once).
+    const libc = this.#readsAhead();
+    const queue = this.#queue(
+      libc && this.job.sourceLocal
+        ? (index) => {
+          if (this.#files.sizes[index] >= SMALL_BUFFER) return;
+          const source = toNative(this.job.source, this.#files.path(index));
+          this.#ahead[index] = libc.readAhead(source, false) === "ahead" ? AHEAD : 0;
+        }
+        : undefined,
+    );
     for (const index of indices) {
       this.#prioritize(index);
       queue.push(index);
@@ -486,11 +512,24 @@ export class DestinationRun implements Disposable {
   async #verify(indices: number[]): Promise<ReadBack> {
     const dropper = await openCacheDropper(this.job.destination);
     let readBack = dropper.readBack;
-    const queue = this.#queue();
+    // A small copy on a local disk is read ahead, its pages dropped first.
+    const libc = this.#readsAhead();
+    const queue = this.#queue(
+      libc && dropper.readBack.source === "disk"
+        ? (index) => {
+          if (this.#files.sizes[index] >= SMALL_BUFFER) return;
+          const target = toNative(this.job.destination, this.#files.path(index));
+          this.#ahead[index] = libc.readAhead(target, true) === "dropped" ? AHEAD_DROPPED : 0;
+        }
+        : undefined,
+    );
     for (const index of indices) queue.push(index);
     await queue.drain(
       this.#guarded(async (index, attempt) => {
         const target = toNative(this.job.destination, this.#files.path(index));
+        // Read ahead before this attempt: of the copy a first one found, if any.
+        const ahead = attempt === 1 && this.#ahead[index] === AHEAD_DROPPED;
+        this.#ahead[index] = 0;
         if (attempt > 1) {
           await this.#copyOne(index);
           await fsyncFolder(path.dirname(target));
@@ -504,7 +543,8 @@ export class DestinationRun implements Disposable {
         const { digest, bytes, dropped } = await this.#withSlot(
           hash,
           size,
-          (buffer, hasher) => digestFile(target, buffer, hasher, this.#pace, { local, size, drop }),
+          (buffer, hasher) =>
+            digestFile(target, buffer, hasher, this.#pace, { local, size, drop, ahead }),
         );
         if (!dropped && readBack.source === "disk") {
           readBack = {
@@ -652,6 +692,7 @@ export class DestinationRun implements Disposable {
           deferCommit: batch !== null,
           shared,
           localSource: this.job.sourceLocal,
+          sourceAhead: this.#ahead[index] === AHEAD,
         }),
     );
     if (resumed > 0) this.#resumed.set(index, resumed);
@@ -715,8 +756,21 @@ export class DestinationRun implements Disposable {
     });
   }
 
-  #queue(): DestinationQueue<number> {
+  /**
+   * libc, if small files are to be read ahead (READ_AHEAD): on a destination that commits in
+   * batches (a local disk), with as many destinations as CPUs or more.
+   */
+  #readsAhead(): Libc | null {
+    const libc = libcAtHand();
+    return this.#batch !== null && this.job.destinations >= navigator.hardwareConcurrency
+      ? libc
+      : null;
+  }
+
+  /** A queue of this run's files; `readAhead` starts a file's read ahead of its turn. */
+  #queue(readAhead?: (index: number) => void): DestinationQueue<number> {
     this.#active = new DestinationQueue<number>({
+      ahead: readAhead && { count: READ_AHEAD, start: readAhead },
       slots: this.#slots,
       retries: this.job.retries,
       retryPauseMs: this.job.retryPauseMs,

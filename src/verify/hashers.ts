@@ -137,7 +137,8 @@ export const CHUNK_SIZE = 1 << 20;
  * calls where libc is at hand (Linux), sparing Deno's checks of its path. With `drop`, the
  * file's pages are dropped from the page cache first, so that the read comes from the disk:
  * by `drop` itself before a stream, and through the file opened for the read when it is read
- * whole. `dropped` tells whether they were.
+ * whole. `dropped` tells whether they were. A file `ahead` was read ahead (Libc.readAhead)
+ * after its pages were dropped: read whole, it is read in a plain call and was dropped.
  *
  * @example
  * const { digest, bytes } = await digestFile("/dest/a.jpg", new Uint8Array(CHUNK_SIZE), hasher);
@@ -147,23 +148,25 @@ export async function digestFile(
   buffer: Uint8Array,
   hasher: Hasher,
   pace?: (bytes: number) => Promise<void>,
-  { local = false, size, drop }: {
+  { local = false, size, drop, ahead = false }: {
     local?: boolean;
     size?: number;
     drop?: (file: string) => boolean;
+    ahead?: boolean;
   } = {},
 ): Promise<{ digest: string; bytes: number; dropped: boolean }> {
   if (local && size !== undefined && size < buffer.length) {
     const read = await libcAtHand()?.readWhole(file, buffer, size, {
       local,
-      drop: drop !== undefined,
+      drop: drop !== undefined && !ahead,
+      ahead,
     });
     // Whole if it read as many bytes as the file then held; if not (or on an error, for Deno
     // to tell), the file is streamed from its start.
     if (read && read.bytes === read.size) {
       hasher.update(buffer.subarray(0, read.bytes));
       await pace?.(read.bytes);
-      return { digest: hasher.digest(), bytes: read.bytes, dropped: read.dropped };
+      return { digest: hasher.digest(), bytes: read.bytes, dropped: ahead || read.dropped };
     }
   }
   const dropped = drop?.(file) ?? false;

@@ -80,6 +80,37 @@ Deno.test({
   },
 });
 
+// With as many destinations as CPUs, small files are read ahead (the source, and each copy
+// after its pages are dropped) and then read in plain calls: the same proof.
+const CPUS = navigator.hardwareConcurrency;
+
+Deno.test({
+  name: `small files to as many destinations as CPUs (${CPUS}) are read back from the disk`,
+  ignore: Deno.build.os !== "linux" || CPUS > 4,
+  fn: async () => {
+    await using folder = await testFolder();
+    const source = path.join(folder.path, "card");
+    const count = DATA / (48 * 1024) / 4;
+    for (let k = 0; k < count; k++) {
+      await writeRandomFile(path.join(source, `d${k % 7}`, `IMG_${k}.XMP`), 48 * 1024);
+    }
+    const destinations = Array.from(
+      { length: Math.max(2, CPUS) },
+      (_, k) => path.join(folder.path, `copy${k}`),
+    );
+    const backup = await readBytesOf(["backup", source, ...destinations]);
+    assert.equal(backup.code, 0);
+    const copied = destinations.length * DATA / 4;
+    assert.ok(backup.readBytes >= copied, `backup read ${backup.readBytes} of ${copied}`);
+    for (const destination of destinations) {
+      const diff = await new Deno.Command("diff", {
+        args: ["-r", "--exclude=.fanout", source, destination],
+      }).output();
+      assert.equal(diff.code, 0, new TextDecoder().decode(diff.stdout));
+    }
+  },
+});
+
 Deno.test("without --allow-ffi or --allow-sys the output says the check read from the page cache", async () => {
   await using folder = await testFolder();
   const source = path.join(folder.path, "card");

@@ -209,3 +209,69 @@ Deno.test("light tasks go LIGHT_PER_SLOT to a slot while they are next, the othe
   assert.equal(atStart.heavy, 2);
   assert.equal(queue.running, 0);
 });
+
+Deno.test("read-ahead: each task is started before its turn, `count` ahead, and run in order", async () => {
+  const events: string[] = [];
+  const { queue } = recordingQueue({
+    slots: 1,
+    ahead: { count: 3, start: (t) => events.push(`start ${t.path}`) },
+  });
+  for (let k = 0; k < 8; k++) queue.push(task(`f${k}`, 100 - k));
+  await queue.drain(async (t) => {
+    events.push(`run ${t.path}`);
+    await yieldToOthers(0);
+  }, () => {});
+  const runs = events.filter((e) => e.startsWith("run")).map((e) => e.slice(4));
+  // Small first, as without read-ahead.
+  assert.deepEqual(runs, ["f7", "f6", "f5", "f4", "f3", "f2", "f1", "f0"]);
+  for (const path of runs) {
+    const started = events.indexOf(`start ${path}`);
+    assert.ok(started >= 0 && started < events.indexOf(`run ${path}`), `${path} started first`);
+    assert.equal(events.filter((e) => e === `start ${path}`).length, 1, `${path} started once`);
+  }
+  // When f7 runs, f6, f5 and f4 are already started, and no more.
+  assert.deepEqual(events.slice(0, 5), ["start f7", "start f6", "start f5", "start f4", "run f7"]);
+  assert.equal(queue.pending, 0);
+});
+
+Deno.test("read-ahead: a retried task is started again before its next attempt", async () => {
+  const starts: string[] = [];
+  const { queue } = recordingQueue({
+    slots: 2,
+    retries: 1,
+    ahead: { count: 2, start: (t) => starts.push(t.path) },
+  });
+  for (let k = 0; k < 5; k++) queue.push(task(`f${k}`, 10 + k));
+  const attempts: string[] = [];
+  const failed: string[] = [];
+  await queue.drain(async (t, attempt) => {
+    attempts.push(`${t.path}#${attempt}`);
+    if (t.path === "f1" && attempt === 1) throw new Error("flaky");
+    await yieldToOthers(1);
+  }, (t) => failed.push(t.path));
+  assert.deepEqual(failed, []);
+  assert.equal(attempts.length, 6);
+  assert.deepEqual(starts.filter((path) => path === "f1"), ["f1", "f1"]);
+  assert.deepEqual(starts.sort(), ["f0", "f1", "f1", "f2", "f3", "f4"]);
+});
+
+Deno.test("read-ahead: tasks started ahead count as pending, and a stopped queue runs none of them", async () => {
+  const started: string[] = [];
+  const { queue } = recordingQueue({
+    slots: 1,
+    ahead: { count: 4, start: (t) => started.push(t.path) },
+  });
+  for (let k = 0; k < 10; k++) queue.push(task(`f${k}`, 10 + k));
+  const ran: string[] = [];
+  await queue.drain(async (t) => {
+    ran.push(t.path);
+    if (ran.length === 2) {
+      // f0 and f1 taken, f2..f5 started ahead, f6..f9 in the heap.
+      assert.equal(queue.pending, 8);
+      queue.stop();
+    }
+    await yieldToOthers(0);
+  }, () => {});
+  assert.deepEqual(ran, ["f0", "f1"]);
+  assert.deepEqual(started, ["f0", "f1", "f2", "f3", "f4", "f5"]);
+});
