@@ -11,6 +11,7 @@ export { createHash, type Hash } from "node:crypto";
 export { statfs } from "node:fs/promises";
 export { default as path } from "node:path";
 export { parse as parseToml, TomlError } from "npm:smol-toml@1.9.1";
+export { setImmediate } from "node:timers";
 export { fileURLToPath } from "node:url";
 import type Picomatch from "npm:@types/picomatch@4.0.3";
 export type { IHasher } from "npm:hash-wasm@4.13.0";

@@ -7,7 +7,9 @@
  * fsync per file, for one flush per batch instead of one per file. If the flush fails, no
  * copy of the batch is renamed: each fails with the reason, and its temp file goes.
  *
- * Batches commit one after another, while the copy slots go on filling the next one. A
+ * Batches commit one after another, while the copy slots go on filling the next one, up to
+ * `waiting` batches ahead: a flush while others write takes long (syncfs writes whatever is
+ * dirty by then), and copies that never wait would otherwise pile up uncommitted. A
  * batch is only used on a local file system (whose syncfs covers every copy), so its renames
  * are synchronous calls: they return at memory speed there. A copy waiting in a batch is its
  * id and its two paths in one buffer: 100,000 of them leave no garbage for a full GC.
@@ -22,9 +24,16 @@ export interface BatchLimits {
   bytes: number;
   /** …or this long after its first copy came. */
   delayMs: number;
+  /** Batches that may wait to be committed before `add` holds its caller back. */
+  waiting: number;
 }
 
-export const DEFAULT_LIMITS: BatchLimits = { files: 256, bytes: 64 * 2 ** 20, delayMs: 100 };
+export const DEFAULT_LIMITS: BatchLimits = {
+  files: 256,
+  bytes: 64 * 2 ** 20,
+  delayMs: 100,
+  waiting: 4,
+};
 
 /** Why a batch failed when its flush did. */
 export class CommitError extends Error {}
@@ -41,6 +50,8 @@ export class CommitBatch {
   #timer: ReturnType<typeof setTimeout> | undefined;
   /** The commits so far, in order. */
   #chain: Promise<void> = Promise.resolve();
+  /** The commits not yet done, oldest first. */
+  #unsettled: Promise<void>[] = [];
 
   /**
    * `flushDisk` flushes the file system and says whether it could; `settle` is told of each
@@ -55,8 +66,12 @@ export class CommitBatch {
     private readonly rename: ((temp: Uint8Array, target: Uint8Array) => boolean) | null = null,
   ) {}
 
-  /** Adds copy `id`, complete in `temp` (`bytes` long), to be renamed to `target`. */
-  add(id: number, temp: string, target: string, bytes: number): void {
+  /**
+   * Adds copy `id`, complete in `temp` (`bytes` long), to be renamed to `target`. With more
+   * than `limits.waiting` batches waiting for their commit, it returns a promise of the oldest
+   * one's: a caller that waits for it copies no further ahead of the disk's flushes.
+   */
+  add(id: number, temp: string, target: string, bytes: number): Promise<void> | undefined {
     this.#ids.push(id);
     this.#paths.append(temp, true);
     this.#paths.append(target, true);
@@ -66,6 +81,8 @@ export class CommitBatch {
     } else {
       this.#timer ??= setTimeout(() => this.#commit(), this.limits.delayMs);
     }
+    const unsettled = this.#unsettled;
+    return unsettled.length > this.limits.waiting ? unsettled[0] : undefined;
   }
 
   /** Commits what is waiting; resolves once every copy added so far has settled. */
@@ -82,7 +99,10 @@ export class CommitBatch {
     const paths = this.#paths.take();
     this.#ids = [];
     this.#bytes = 0;
-    this.#chain = this.#chain.then(() => this.#settle(ids, paths));
+    const commit = this.#chain.then(() => this.#settle(ids, paths));
+    this.#chain = commit;
+    this.#unsettled.push(commit);
+    commit.then(() => this.#unsettled.shift());
   }
 
   async #settle(ids: number[], paths: Uint8Array): Promise<void> {

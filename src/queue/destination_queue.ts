@@ -19,9 +19,15 @@
  * the heap early and told to `ahead.start` (which may have the kernel start reading their
  * file), then handed out first, in that order. A task is told once each time it comes up.
  *
+ * The event loop's turn: a task may well never wait (a small file in the page cache, read and
+ * written in plain calls), and then its slots run on in microtasks, where nothing that waits
+ * on the event loop (a flush under way, a timer, a message) is heard of. So every slot gives
+ * the loop a turn (setImmediate) once TURN_MS have passed since the last one.
+ *
  * A failed task is retried after a growing pause and keeps its place in the order (the
  * order does not change with attempts); it comes after the tasks already read ahead.
  */
+import { setImmediate } from "../deps.ts";
 import { PriorityQueue } from "./priority_queue.ts";
 
 export interface QueueOptions<T> {
@@ -53,6 +59,9 @@ type OnFailure<T> = (task: T, error: unknown, attempts: number) => void;
 /** Light tasks in flight per slot. */
 export const LIGHT_PER_SLOT = 4;
 
+/** How long the slots may run on in microtasks before the event loop gets a turn. */
+export const TURN_MS = 5;
+
 const realSleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
 export class DestinationQueue<T> {
@@ -66,6 +75,8 @@ export class DestinationQueue<T> {
   #stopped = false;
   /** Attempts of the tasks that failed once and wait for another. */
   #attempts = new Map<T, number>();
+  /** When the event loop last had a turn (performance.now()). */
+  #turnAt = performance.now();
 
   constructor(private readonly options: QueueOptions<T>) {
     this.#heap = new PriorityQueue<T>(options.before);
@@ -135,6 +146,7 @@ export class DestinationQueue<T> {
       this.#attempts.delete(task);
       try {
         await work(task, attempt);
+        if (performance.now() - this.#turnAt > TURN_MS) await this.#turn();
       } catch (error) {
         if (attempt <= retries && retryable(error) && !this.#stopped) {
           this.options.onRetry?.(task, error);
@@ -161,6 +173,16 @@ export class DestinationQueue<T> {
       this.#ahead.push(task);
     }
     return this.#ahead.shift();
+  }
+
+  /** Waits for the event loop's next turn. */
+  #turn(): Promise<void> {
+    return new Promise((resolve) =>
+      setImmediate(() => {
+        this.#turnAt = performance.now();
+        resolve();
+      })
+    );
   }
 
   /** How many tasks may be in hand, given the one that comes next. */

@@ -705,7 +705,7 @@ export class DestinationRun implements Disposable {
       if (copying) this.#copied?.push(index);
       return;
     }
-    batch.add(index, temp, target, file.size);
+    await batch.add(index, temp, target, file.size);
   }
 
   /** The batch's word on the copy of the file at `index`. */

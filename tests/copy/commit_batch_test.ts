@@ -29,7 +29,7 @@ async function tempCopies(folder: string, names: string[]) {
   return { copies, settled, settle };
 }
 
-const NO_LIMIT: BatchLimits = { files: 1000, bytes: 2 ** 40, delayMs: 60_000 };
+const NO_LIMIT: BatchLimits = { files: 1000, bytes: 2 ** 40, delayMs: 60_000, waiting: 1000 };
 
 Deno.test("copies carry their final names only after the flush that made them durable", async () => {
   await using folder = await testFolder();
@@ -85,6 +85,45 @@ Deno.test("a full batch commits on its own, and the next one fills meanwhile", a
   await batch.flush();
   assert.equal(flushes, 3);
   assert.deepEqual(settled.map(({ name }) => name), ["1", "2", "3", "4", "5"]);
+});
+
+Deno.test("with more than `waiting` batches waiting for their flush, add holds its caller back", async () => {
+  await using folder = await testFolder();
+  const names = ["1", "2", "3", "4", "5", "6"];
+  const { copies, settled, settle } = await tempCopies(folder.path, names);
+  // Each flush waits until the test lets it go.
+  const release: (() => void)[] = [];
+  const batch = new CommitBatch(
+    () => new Promise<boolean>((resolve) => release.push(() => resolve(true))),
+    settle,
+    { ...NO_LIMIT, files: 1, waiting: 2 },
+  );
+  const held = copies.map(({ id, temp, target, bytes }) => batch.add(id, temp, target, bytes));
+  // One batch a copy: the first two leave one and two waiting, the others more than two.
+  assert.deepEqual(held.map((promise) => promise !== undefined), [
+    false,
+    false,
+    true,
+    true,
+    true,
+    true,
+  ]);
+  let freed = false;
+  held[2]!.then(() => freed = true);
+  await new Promise((resolve) => setTimeout(resolve, 20));
+  assert.equal(freed, false, "held back while the first flush lasts");
+  assert.equal(settled.length, 0);
+  release.shift()!();
+  await held[2];
+  assert.deepEqual(settled.map(({ name }) => name), ["1"]);
+  // The others go as their flushes do.
+  const flushed = batch.flush();
+  while (settled.length < names.length) {
+    await new Promise((resolve) => setTimeout(resolve, 1));
+    release.shift()?.();
+  }
+  await flushed;
+  assert.deepEqual(settled.map(({ name }) => name), names);
 });
 
 Deno.test("a batch commits a moment after its first copy, without flush()", async () => {

@@ -275,3 +275,25 @@ Deno.test("read-ahead: tasks started ahead count as pending, and a stopped queue
   assert.deepEqual(ran, ["f0", "f1"]);
   assert.deepEqual(started, ["f0", "f1", "f2", "f3", "f4", "f5"]);
 });
+
+Deno.test("tasks that never wait still give the event loop a turn every TURN_MS", async () => {
+  const { queue } = recordingQueue({ slots: 4 });
+  const total = 400;
+  for (let k = 0; k < total; k++) queue.push(task(`f${k}`, 10 + k));
+  let done = 0;
+  const heard: number[] = [];
+  // A timer stands for what waits on the event loop: a flush, a message from the coordinator.
+  const timer = setInterval(() => heard.push(done), 1);
+  await queue.drain(() => {
+    // About 0.1 ms of work in plain calls, and no wait at all.
+    const until = performance.now() + 0.1;
+    while (performance.now() < until);
+    done++;
+    return Promise.resolve();
+  }, () => {});
+  clearInterval(timer);
+  assert.equal(done, total);
+  // 40 ms of work (8 TURN_MS): the timer is heard during it, not only once it is over.
+  const during = heard.filter((at) => at > 0 && at < total);
+  assert.ok(during.length >= 2, `heard at ${heard}`);
+});
