@@ -65,17 +65,22 @@ async function storageReads(): Promise<number> {
   return Number(/read_bytes: (\d+)/.exec(await Deno.readTextFile("/proc/self/io"))![1]);
 }
 
+/** A file of 60,000 random bytes in `folder`, written to the disk: clean pages, which the cache can drop. */
+async function fileOnDisk(folder: string): Promise<{ file: string; bytes: Uint8Array }> {
+  const file = `${folder}/copy`;
+  const bytes = randomBytes(60_000);
+  await Deno.writeFile(file, bytes);
+  using handle = await Deno.open(file, { write: true });
+  await handle.sync();
+  return { file, bytes };
+}
+
 Deno.test({
   name: "readWhole with drop drops the file from the page cache and reads it from the disk",
   ignore,
   fn: async () => {
     await using dir = await testFolder();
-    const file = `${dir.path}/copy`;
-    const bytes = randomBytes(60_000);
-    await Deno.writeFile(file, bytes);
-    // Written to the disk: clean pages, which the cache can drop.
-    using handle = await Deno.open(file, { write: true });
-    await handle.sync();
+    const { file, bytes } = await fileOnDisk(dir.path);
     const buffer = new Uint8Array(65536);
     let before = await storageReads();
     const cached = await native().readWhole(file, buffer, bytes.length);
@@ -94,11 +99,7 @@ Deno.test({
   ignore,
   fn: async () => {
     await using dir = await testFolder();
-    const file = `${dir.path}/copy`;
-    const bytes = randomBytes(60_000);
-    await Deno.writeFile(file, bytes);
-    using handle = await Deno.open(file, { write: true });
-    await handle.sync();
+    const { file, bytes } = await fileOnDisk(dir.path);
     const buffer = new Uint8Array(65536);
     let before = await storageReads();
     // Control: in the cache, read ahead without a drop reads nothing from the disk.
