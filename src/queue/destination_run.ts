@@ -527,7 +527,7 @@ export class DestinationRun implements Disposable {
     await queue.drain(
       this.#guarded(async (index, attempt) => {
         const target = toNative(this.job.destination, this.#files.path(index));
-        // Read ahead before this attempt: of the copy a first one found, if any.
+        // What was read ahead is the copy before this attempt, which a retry makes anew.
         const ahead = attempt === 1 && this.#ahead[index] === AHEAD_DROPPED;
         this.#ahead[index] = 0;
         if (attempt > 1) {
