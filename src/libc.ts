@@ -159,13 +159,15 @@ function load(): Libc | string {
   const status = new Uint8Array(256);
   const statusView = new DataView(status.buffer);
   const times = new BigInt64Array(4);
+  const advise = (fd: number, advice: number) =>
+    libc.symbols.posix_fadvise(fd, 0n, 0n, advice) === 0;
   return {
     dropFromCache(file) {
       const fd = libc.symbols.open(cString(file), O_RDONLY | O_CLOEXEC);
       if (fd < 0) return false;
-      const status = libc.symbols.posix_fadvise(fd, 0n, 0n, POSIX_FADV_DONTNEED);
+      const dropped = advise(fd, POSIX_FADV_DONTNEED);
       libc.symbols.close(fd);
-      return status === 0;
+      return dropped;
     },
     processExists(pid) {
       // Signal 0 checks without sending; EPERM means it exists but is not ours.
@@ -195,8 +197,7 @@ function load(): Libc | string {
         : await symbols.openAside(name, O_RDONLY | O_CLOEXEC);
       if (fd < 0) return null;
       try {
-        const dropped = drop &&
-          libc.symbols.posix_fadvise(fd, 0n, 0n, POSIX_FADV_DONTNEED) === 0;
+        const dropped = drop && advise(fd, POSIX_FADV_DONTNEED);
         let bytes = 0;
         while (bytes < into.length) {
           const rest = into.subarray(bytes);
@@ -228,10 +229,8 @@ function load(): Libc | string {
     readAhead(file, drop) {
       const fd = libc.symbols.open(cString(file), O_RDONLY | O_CLOEXEC);
       if (fd < 0) return null;
-      const dropped = drop &&
-        libc.symbols.posix_fadvise(fd, 0n, 0n, POSIX_FADV_DONTNEED) === 0;
-      const started = (!drop || dropped) &&
-        libc.symbols.posix_fadvise(fd, 0n, 0n, POSIX_FADV_WILLNEED) === 0;
+      const dropped = drop && advise(fd, POSIX_FADV_DONTNEED);
+      const started = (!drop || dropped) && advise(fd, POSIX_FADV_WILLNEED);
       libc.symbols.close(fd);
       return started ? (dropped ? "dropped" : "ahead") : null;
     },

@@ -21,7 +21,7 @@ import { copyFile, RESUME_MIN_BYTES } from "../copy/copy_strategy.ts";
 import { CommitBatch, CommitError, DEFAULT_LIMITS } from "../copy/commit_batch.ts";
 import { SharedChunks, TakenColumn } from "../copy/shared_chunks.ts";
 import { fsyncFolder, removeStaleTemps, tempPathFor } from "../copy/durable.ts";
-import { type FileSystemHandle, type Libc, libcAtHand, openLibc } from "../libc.ts";
+import { type FileSystemHandle, libcAtHand, openLibc } from "../libc.ts";
 import { onLocalDisk } from "../local_disk.ts";
 import { parentOf, toNative } from "../relative_path.ts";
 import { openCacheDropper } from "../verify/cache_drop.ts";
@@ -462,15 +462,8 @@ export class DestinationRun implements Disposable {
   async #copy(indices: number[]): Promise<number[]> {
     // A small file of a local source is read ahead (one of a NAS is read on a thread of its
     // own, several at once).
-    const libc = this.#readsAhead();
     const queue = this.#queue(
-      libc && this.job.sourceLocal
-        ? (index) => {
-          if (this.#files.sizes[index] >= SMALL_BUFFER) return;
-          const source = toNative(this.job.source, this.#files.path(index));
-          this.#ahead[index] = libc.readAhead(source, false) === "ahead" ? AHEAD : 0;
-        }
-        : undefined,
+      this.job.sourceLocal ? this.#readAhead(this.job.source, false) : undefined,
     );
     for (const index of indices) {
       this.#prioritize(index);
@@ -512,16 +505,9 @@ export class DestinationRun implements Disposable {
   async #verify(indices: number[]): Promise<ReadBack> {
     const dropper = await openCacheDropper(this.job.destination);
     let readBack = dropper.readBack;
-    // A small copy on a local disk is read ahead, its pages dropped first.
-    const libc = this.#readsAhead();
+    // A small copy is read ahead from the disk, its pages dropped first.
     const queue = this.#queue(
-      libc && dropper.readBack.source === "disk"
-        ? (index) => {
-          if (this.#files.sizes[index] >= SMALL_BUFFER) return;
-          const target = toNative(this.job.destination, this.#files.path(index));
-          this.#ahead[index] = libc.readAhead(target, true) === "dropped" ? AHEAD_DROPPED : 0;
-        }
-        : undefined,
+      dropper.readBack.source === "disk" ? this.#readAhead(this.job.destination, true) : undefined,
     );
     for (const index of indices) queue.push(index);
     await queue.drain(
@@ -757,14 +743,21 @@ export class DestinationRun implements Disposable {
   }
 
   /**
-   * libc, if small files are to be read ahead (READ_AHEAD): on a destination that commits in
-   * batches (a local disk), with as many destinations as CPUs or more.
+   * The queue's read-ahead (READ_AHEAD) of the small files under `root` (the source, or this
+   * destination, whose copies' pages are dropped first with `drop`), noted in `#ahead`; none
+   * unless this destination commits in batches (a local disk), the run has as many
+   * destinations as CPUs or more, and libc is at hand.
    */
-  #readsAhead(): Libc | null {
+  #readAhead(root: string, drop: boolean): ((index: number) => void) | undefined {
     const libc = libcAtHand();
-    return this.#batch !== null && this.job.destinations >= navigator.hardwareConcurrency
-      ? libc
-      : null;
+    if (!libc || this.#batch === null || this.job.destinations < navigator.hardwareConcurrency) {
+      return undefined;
+    }
+    return (index) => {
+      if (this.#files.sizes[index] >= SMALL_BUFFER) return;
+      const started = libc.readAhead(toNative(root, this.#files.path(index)), drop);
+      this.#ahead[index] = started === "dropped" ? AHEAD_DROPPED : started === "ahead" ? AHEAD : 0;
+    };
   }
 
   /** A queue of this run's files; `readAhead` starts a file's read ahead of its turn. */
