@@ -65,6 +65,13 @@ async function storageReads(): Promise<number> {
   return Number(/read_bytes: (\d+)/.exec(await Deno.readTextFile("/proc/self/io"))![1]);
 }
 
+/** What `read` gives, and the bytes this process read from storage meanwhile. */
+async function readingStorage<T>(read: () => Promise<T>): Promise<{ result: T; reads: number }> {
+  const before = await storageReads();
+  const result = await read();
+  return { result, reads: await storageReads() - before };
+}
+
 /** A file of 60,000 random bytes in `folder`, written to the disk: clean pages, which the cache can drop. */
 async function fileOnDisk(folder: string): Promise<{ file: string; bytes: Uint8Array }> {
   const file = `${folder}/copy`;
@@ -82,14 +89,14 @@ Deno.test({
     await using dir = await testFolder();
     const { file, bytes } = await fileOnDisk(dir.path);
     const buffer = new Uint8Array(65536);
-    let before = await storageReads();
-    const cached = await native().readWhole(file, buffer, bytes.length);
-    assert.equal(cached?.dropped, false);
-    assert.ok(await storageReads() - before < bytes.length, "control: read from the cache");
-    before = await storageReads();
-    const read = await native().readWhole(file, buffer, bytes.length, { drop: true });
+    const cached = await readingStorage(() => native().readWhole(file, buffer, bytes.length));
+    assert.equal(cached.result?.dropped, false);
+    assert.ok(cached.reads < bytes.length, "control: read from the cache");
+    const { result: read, reads } = await readingStorage(() =>
+      native().readWhole(file, buffer, bytes.length, { drop: true })
+    );
     assert.deepEqual([read?.bytes, read?.dropped], [bytes.length, true]);
-    assert.ok(await storageReads() - before >= bytes.length, "not read from the disk");
+    assert.ok(reads >= bytes.length, "not read from the disk");
     assert(sameBytes(buffer.subarray(0, bytes.length), bytes), "the bytes read are not the file's");
   },
 });
@@ -101,17 +108,24 @@ Deno.test({
     await using dir = await testFolder();
     const { file, bytes } = await fileOnDisk(dir.path);
     const buffer = new Uint8Array(65536);
-    let before = await storageReads();
+    const readAhead = (drop: boolean) =>
+      readingStorage(async () => {
+        const started = native().readAhead(file, drop);
+        buffer.fill(0);
+        const read = await native().readWhole(file, buffer, bytes.length, {
+          local: true,
+          ahead: true,
+        });
+        return { started, read };
+      });
     // Control: in the cache, read ahead without a drop reads nothing from the disk.
-    assert.equal(native().readAhead(file, false), "ahead");
-    await native().readWhole(file, buffer, bytes.length, { local: true, ahead: true });
-    assert.ok(await storageReads() - before < bytes.length, "control: read from the cache");
-    before = await storageReads();
-    assert.equal(native().readAhead(file, true), "dropped");
-    buffer.fill(0);
-    const read = await native().readWhole(file, buffer, bytes.length, { local: true, ahead: true });
+    const cached = await readAhead(false);
+    assert.equal(cached.result.started, "ahead");
+    assert.ok(cached.reads < bytes.length, "control: read from the cache");
+    const { result: { started, read }, reads } = await readAhead(true);
+    assert.equal(started, "dropped");
     assert.deepEqual([read?.bytes, read?.size], [bytes.length, bytes.length]);
-    assert.ok(await storageReads() - before >= bytes.length, "not read from the disk");
+    assert.ok(reads >= bytes.length, "not read from the disk");
     assert(sameBytes(buffer.subarray(0, bytes.length), bytes), "the bytes read are not the file's");
     assert.equal(native().readAhead(`${dir.path}/missing`, true), null);
     assert.equal(native().readAhead(`${dir.path}/missing`, false), null);
