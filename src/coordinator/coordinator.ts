@@ -161,6 +161,24 @@ class DestinationTally {
   }
 }
 
+/**
+ * A destination's Web Worker, started before its job exists so that it loads its modules
+ * while the source is analyzed. An error while it loads is kept until its job starts.
+ */
+class DestinationWorker {
+  readonly worker = new Worker(new URL("../queue/destination_worker.ts", import.meta.url), {
+    type: "module",
+  });
+  bootError: string | undefined;
+
+  constructor() {
+    this.worker.onerror = (event) => {
+      event.preventDefault();
+      this.bootError ??= event.message;
+    };
+  }
+}
+
 /** The source as analyzed: its files readable by index, and shared for the workers. */
 interface AnalyzedSource extends Omit<SourceTree, "files"> {
   files: OpenFileTable;
@@ -211,6 +229,9 @@ export class BackupCoordinator {
     const { settings } = this;
     const emit = (event: RunEvent) => this.#emit(event);
     const layout = await checkLayout(settings.source, settings.destinations);
+    // Each destination's worker loads its modules while the locks are taken and the source
+    // is analyzed.
+    const workers = layout.destinations.map(() => new DestinationWorker());
     const locks: DestinationLock[] = [];
     try {
       for (const [i, root] of layout.destinations.entries()) {
@@ -223,13 +244,18 @@ export class BackupCoordinator {
           ),
         );
       }
-      return await this.#backup(layout, start);
+      return await this.#backup(workers, layout, start);
     } finally {
+      for (const { worker } of workers) worker.terminate();
       await Promise.all(locks.map((lock) => lock.release()));
     }
   }
 
-  async #backup(layout: Layout, start: number): Promise<BackupSummary> {
+  async #backup(
+    workers: DestinationWorker[],
+    layout: Layout,
+    start: number,
+  ): Promise<BackupSummary> {
     const { settings } = this;
     const emit = (event: RunEvent) => this.#emit(event);
     this.#logs = await DestinationLogs.open(
@@ -254,6 +280,7 @@ export class BackupCoordinator {
     await Promise.all(
       tallies.map((tally, i) =>
         this.#runWorker(
+          workers[i],
           i,
           this.#job(i, tally.root, layout.source, tree, chunks),
           consistency,
@@ -348,6 +375,7 @@ export class BackupCoordinator {
 
   /** Starts one destination's worker and settles when it is done or has failed. */
   #runWorker(
+    { worker, bootError }: DestinationWorker,
     index: number,
     job: DestinationJob,
     consistency: SourceConsistency,
@@ -355,9 +383,6 @@ export class BackupCoordinator {
   ): Promise<void> {
     const tally = this.#tallies[index];
     const destination = tally.name;
-    const worker = new Worker(new URL("../queue/destination_worker.ts", import.meta.url), {
-      type: "module",
-    });
     return new Promise<void>((resolve) => {
       const finish = (error?: string) => {
         tally.elapsedMs = this.now() - start;
@@ -422,6 +447,7 @@ export class BackupCoordinator {
             break;
         }
       };
+      if (bootError !== undefined) return finish(`internal error: ${bootError}`);
       worker.postMessage({ type: "start", job } satisfies ToWorker);
       this.#workers.push(worker);
       if (this.#stop) worker.postMessage({ type: "stop" } satisfies ToWorker);
