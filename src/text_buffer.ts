@@ -32,6 +32,16 @@ export class TextBuffer {
     if (nul) this.#bytes[this.#used++] = 0;
   }
 
+  /** What is held, in place: good until the next `append` or `clear`. */
+  view(): Uint8Array {
+    return this.#bytes.subarray(0, this.#used);
+  }
+
+  /** Lets go of what is held, keeping the buffer for what comes next. */
+  clear(): void {
+    this.#used = 0;
+  }
+
   /**
    * A copy of what is held, which is then let go.
    *

@@ -1,4 +1,4 @@
-/** TextBuffer: text in any script comes back as its UTF-8, past the first capacity too. */
+/** TextBuffer: text in any script comes back as its UTF-8, past the first capacity too, and its buffer is kept. */
 import { assert } from "./deps.ts";
 import { TextBuffer } from "../src/text_buffer.ts";
 
@@ -13,4 +13,17 @@ Deno.test("appended text comes back as UTF-8, with the NULs asked for, and take 
   assert.equal(buffer.length, 0);
   buffer.append("again\n");
   assert.deepEqual(new TextDecoder().decode(buffer.take()), "again\n");
+});
+
+Deno.test("view shows what is held in place, and clear keeps the buffer for what comes next", () => {
+  const buffer = new TextBuffer(4);
+  buffer.append("\u6771\u4eac\n");
+  const first = buffer.view();
+  assert.deepEqual(first, new TextEncoder().encode("\u6771\u4eac\n"));
+  buffer.clear();
+  assert.equal(buffer.length, 0);
+  assert.equal(buffer.view().length, 0);
+  buffer.append("a\n");
+  assert.deepEqual(buffer.view(), new TextEncoder().encode("a\n"));
+  assert.equal(buffer.view().buffer, first.buffer, "the same memory, not a new buffer");
 });

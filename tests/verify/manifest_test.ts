@@ -213,11 +213,11 @@ Deno.test("a second writeRecords with the same entries rewrites nothing; a chang
 
 Deno.test("records of many blocks, made one at a time in path order, are the bytes formatManifest makes", async () => {
   await using folder = await testFolder();
-  // About 140 bytes a line: some 2 MiB of manifest, many blocks of it.
+  // About 140 bytes a line: some 2 MiB of manifest, many blocks of it, some lines not ASCII.
   const entries = Array.from(
     { length: 15_000 },
     (_, i) =>
-      entry(`DCIM/${String(i).padStart(6, "0")}.JPG`, {
+      entry(`DCIM/${String(i).padStart(6, "0")}${i % 7 === 0 ? " 東京" : ""}.JPG`, {
         digest: createHash("sha256").update(String(i)).digest("hex"),
         hash: i % 3 === 0 ? "xxh128" : "sha256",
         ...(i % 3 === 0 ? { digest: createHash("md5").update(String(i)).digest("hex") } : {}),
