@@ -28,10 +28,17 @@ export interface BatchLimits {
   waiting: number;
 }
 
+/**
+ * Measured with 3 destinations on one ext4 file system (README "Speed"): 100,000 files of
+ * 0–4 KiB took 18.9–21.0 s with `--no-verify` at 1,024 files and 250 ms, against 22.3–23.5 s
+ * at 256 files and 100 ms, for 3–6 MiB more memory; 4,096 files took 18.1–19.0 s but 20 MiB
+ * more. Each syncfs makes the file system commit its journal, writing the same metadata
+ * blocks again; fewer of them leave more of the disk and the CPUs to the copies.
+ */
 export const DEFAULT_LIMITS: BatchLimits = {
-  files: 256,
+  files: 1024,
   bytes: 64 * 2 ** 20,
-  delayMs: 100,
+  delayMs: 250,
   waiting: 4,
 };
 
