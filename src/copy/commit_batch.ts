@@ -33,7 +33,7 @@ export interface BatchLimits {
  * 0–4 KiB took 18.9–21.0 s with `--no-verify` at 1,024 files and 250 ms, against 22.3–23.5 s
  * at 256 files and 100 ms, for 3–6 MiB more memory; 4,096 files took 18.1–19.0 s but 20 MiB
  * more. Each syncfs makes the file system commit its journal, writing the same metadata
- * blocks again; fewer of them leave more of the disk and the CPUs to the copies.
+ * blocks again: such a run wrote 4.8 GiB to the disk instead of 6.9 GiB, for 0.6 GiB of copies.
  */
 export const DEFAULT_LIMITS: BatchLimits = {
   files: 1024,
