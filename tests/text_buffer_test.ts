@@ -1,4 +1,7 @@
-/** TextBuffer: text in any script comes back as its UTF-8, past the first capacity too, and its buffer is kept. */
+/**
+ * TextBuffer: text in any script comes back as its UTF-8, past the first capacity too, and its
+ * buffer is kept for what comes next.
+ */
 import { assert } from "./deps.ts";
 import { TextBuffer } from "../src/text_buffer.ts";
 

@@ -1,8 +1,8 @@
 /**
- * BackupCoordinator: the brain of a run. It checks the layout, analyzes the source, starts
- * one Web Worker per destination and then only gathers what they report: events for the
- * renderer, the cross-destination source check, the summary and the exit code. Nothing a
- * destination does waits for another.
+ * BackupCoordinator: the brain of a run. It checks the layout, starts one Web Worker per
+ * destination (which loads while the rest goes on), analyzes the source, gives each worker its
+ * job and then only gathers what they report: events for the renderer, the cross-destination
+ * source check, the summary and the exit code. Nothing a destination does waits for another.
  */
 import { ExitCode } from "../errors.ts";
 import { digestField, type HashAlgorithm } from "../verify/hashers.ts";
