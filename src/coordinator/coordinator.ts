@@ -28,6 +28,7 @@ import type {
 import type { TaskOrder } from "../queue/file_task.ts";
 import { scanSource, type SourceTree } from "./scan.ts";
 import { onLocalDisk } from "../local_disk.ts";
+import { libcAtHand } from "../libc.ts";
 import { type FilterRules, pathFilter } from "./filter.ts";
 import { ProgressAggregator } from "./progress.ts";
 import { SourceConsistency } from "./source_consistency.ts";
@@ -63,6 +64,14 @@ export interface BackupSettings {
 }
 
 const SOURCE_CHANGED = "source changed during the run: destinations read different bytes";
+
+/**
+ * How often the allocator's free memory is given back to the system during a run (libc's
+ * trimHeap, for every thread's arena at once). 100,000 files to 3 destinations, alternate
+ * runs: peaks of 211–217 MiB against 224–230 MiB verified (3 each), 192–205 MiB against
+ * 205–214 MiB with `--no-verify` (7 each), in the same time.
+ */
+const TRIM_INTERVAL_MS = 1000;
 
 const GOOD_COPIED = 1;
 const GOOD_READ = 2;
@@ -232,6 +241,8 @@ export class BackupCoordinator {
     // Each destination's worker loads its modules while the locks are taken and the source
     // is analyzed.
     const workers = layout.destinations.map(() => new DestinationWorker());
+    const libc = libcAtHand();
+    const trimmer = libc && setInterval(() => libc.trimHeap(), TRIM_INTERVAL_MS);
     const locks: DestinationLock[] = [];
     try {
       for (const [i, root] of layout.destinations.entries()) {
@@ -246,6 +257,7 @@ export class BackupCoordinator {
       }
       return await this.#backup(workers, layout, start);
     } finally {
+      if (trimmer) clearInterval(trimmer);
       for (const { worker } of workers) worker.terminate();
       await Promise.all(locks.map((lock) => lock.release()));
     }
