@@ -46,6 +46,7 @@ const O_WRONLY = 1;
 const O_CREAT = 0o100;
 const O_TRUNC = 0o1000;
 const O_CLOEXEC = 0o2000000;
+const O_NOATIME = 0o1000000;
 // These two differ between the x86 and the Arm (arm64) kernels.
 const O_DIRECTORY = Deno.build.arch === "aarch64" ? 0o40000 : 0o200000;
 const O_NOFOLLOW = Deno.build.arch === "aarch64" ? 0o100000 : 0o400000;
@@ -75,13 +76,16 @@ export interface Libc {
    * which costs less than the hand-off. With `drop`, its pages are dropped from the page
    * cache before the read (see dropFromCache), through the same open file, so that the read
    * comes from the disk. A file `ahead` (see readAhead) is read in a plain call too: it waits
-   * at most for the rest of a read already under way.
+   * at most for the rest of a read already under way. With `noatime` (for a copy this run
+   * made, read back) the read leaves the file's access time as it was (O_NOATIME): otherwise
+   * the file system would write the inode again for it. Only its owner may ask that; a file
+   * this process does not own is read plainly.
    */
   readWhole(
     file: string,
     into: Uint8Array,
     size: number,
-    options?: { local?: boolean; drop?: boolean; ahead?: boolean },
+    options?: { local?: boolean; drop?: boolean; ahead?: boolean; noatime?: boolean },
   ): Promise<WholeRead | null>;
   /**
    * Has the kernel start reading `file` into the page cache, and returns without waiting
@@ -195,13 +199,16 @@ function load(): Libc | string {
         },
       };
     },
-    async readWhole(file, into, size, { local = false, drop = false, ahead = false } = {}) {
+    async readWhole(file, into, size, options = {}) {
       if (!files) return null;
+      const { local = false, drop = false, ahead = false, noatime = false } = options;
       const { symbols } = files;
       const name = cString(file);
-      const fd = local
-        ? libc.symbols.open(name, O_RDONLY | O_CLOEXEC)
-        : await symbols.openAside(name, O_RDONLY | O_CLOEXEC);
+      const open = (flags: number): number | Promise<number> =>
+        local ? libc.symbols.open(name, flags) : symbols.openAside(name, flags);
+      let fd = await open(O_RDONLY | O_CLOEXEC | (noatime ? O_NOATIME : 0));
+      // Refused (EPERM) unless this process owns the file: then it is read plainly.
+      if (fd < 0 && noatime) fd = await open(O_RDONLY | O_CLOEXEC);
       if (fd < 0) return null;
       try {
         const dropped = drop && advise(fd, POSIX_FADV_DONTNEED);

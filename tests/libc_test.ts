@@ -132,6 +132,80 @@ Deno.test({
   },
 });
 
+/** The access time of `file`, by `stat` (seconds since the epoch, with nanoseconds). */
+function accessTime(file: string): Promise<string> {
+  return outside("stat", "-c", "%.9X", file);
+}
+
+Deno.test({
+  name: "readWhole with noatime leaves the file's access time alone, which a plain read moves",
+  ignore,
+  fn: async () => {
+    await using dir = await testFolder();
+    const files = [`${dir.path}/plain`, `${dir.path}/noatime`];
+    const bytes = randomBytes(5000);
+    for (const file of files) {
+      await Deno.writeFile(file, bytes);
+      // Accessed before it was last changed: under relatime (the usual default) too, the
+      // next read moves the access time.
+      await Deno.utime(file, new Date("2001-02-03T04:05:06Z"), new Date("2024-03-04T05:06:07Z"));
+    }
+    const before = await accessTime(files[0]);
+    const buffer = new Uint8Array(65536);
+    for (const local of [true, false]) {
+      const plain = await native().readWhole(files[0], buffer, bytes.length, { local });
+      const read = await native().readWhole(files[1], buffer, bytes.length, {
+        local,
+        noatime: true,
+      });
+      assert.deepEqual([plain?.bytes, read?.bytes], [bytes.length, bytes.length]);
+    }
+    assert(sameBytes(buffer.subarray(0, bytes.length), bytes), "the bytes read are not the file's");
+    // Control: the file system keeps access times (not mounted noatime).
+    assert.notEqual(await accessTime(files[0]), before, "control: a plain read moves the atime");
+    assert.equal(await accessTime(files[1]), before);
+  },
+});
+
+Deno.test({
+  name: "readWhole with noatime reads a file it does not own (and may not keep the atime of)",
+  // Root may leave any file's access time alone: here root without that right (CAP_FOWNER),
+  // in a process of its own, reads a file that nobody's user owns.
+  ignore: ignore || Deno.uid() !== 0,
+  fn: async () => {
+    await using dir = await testFolder();
+    const file = `${dir.path}/theirs`;
+    const bytes = randomBytes(3000);
+    await Deno.writeFile(file, bytes, { mode: 0o644 });
+    await Deno.chown(file, 65534, 65534);
+    const script = `
+      import { openLibc } from ${JSON.stringify(new URL("../src/libc.ts", import.meta.url).href)};
+      const file = ${JSON.stringify(file)};
+      const buffer = new Uint8Array(65536);
+      const reads = [];
+      for (const local of [true, false]) {
+        const read = await openLibc().readWhole(file, buffer, 3000, { local, noatime: true });
+        reads.push(read?.bytes ?? null);
+      }
+      const refused = Deno.dlopen("libc.so.6", {
+        open: { parameters: ["buffer", "i32"], result: "i32" },
+      }).symbols.open(new TextEncoder().encode(file + "\\0"), 0o1000000) < 0;
+      console.log(JSON.stringify({ reads, refused }));
+    `;
+    const { code, stdout, stderr } = await sh("setpriv", [
+      "--bounding-set=-fowner",
+      "--",
+      Deno.execPath(),
+      "eval",
+      script,
+    ]);
+    assert.equal(code, 0, stderr);
+    const { reads, refused } = JSON.parse(stdout);
+    assert(refused, "control: an open with O_NOATIME was not refused");
+    assert.deepEqual(reads, [3000, 3000]);
+  },
+});
+
 Deno.test({
   name: "readWhole reads on past a scanned size that is too small, up to the end or the buffer",
   ignore,

@@ -134,11 +134,12 @@ export const CHUNK_SIZE = 1 << 20;
  * call costs less than an asynchronous one. With `local` (a file just written on a local
  * file system, whose entry is in memory) the file is opened synchronously too, and one
  * expected to be `size` bytes, fewer than the buffer holds, is read whole in plain libc
- * calls where libc is at hand (Linux), sparing Deno's checks of its path. With `drop`, the
- * file's pages are dropped from the page cache first, so that the read comes from the disk:
- * by `drop` itself before a stream, and through the file opened for the read when it is read
- * whole. `dropped` tells whether they were. A file `ahead` was read ahead (Libc.readAhead)
- * after its pages were dropped: read whole, it is read in a plain call and was dropped.
+ * calls where libc is at hand (Linux), sparing Deno's checks of its path, and leaving its
+ * access time as the copy set it (`noatime`). With `drop`, the file's pages are dropped from
+ * the page cache first, so that the read comes from the disk: by `drop` itself before a
+ * stream, and through the file opened for the read when it is read whole. `dropped` tells
+ * whether they were. A file `ahead` was read ahead (Libc.readAhead) after its pages were
+ * dropped: read whole, it is read in a plain call and was dropped.
  *
  * @example
  * const { digest, bytes } = await digestFile("/dest/a.jpg", new Uint8Array(CHUNK_SIZE), hasher);
@@ -160,6 +161,7 @@ export async function digestFile(
       local,
       drop: drop !== undefined && !ahead,
       ahead,
+      noatime: true,
     });
     // Whole if it read as many bytes as the file then held; if not (or on an error, for Deno
     // to tell), the file is streamed from its start.

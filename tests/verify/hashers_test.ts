@@ -101,6 +101,30 @@ Deno.test("digestFile does not take a short read for the end: a FIFO fed in thre
   assert.equal(digest, createHash("sha256").update("abcdefghi").digest("hex"));
 });
 
+Deno.test({
+  name: "digestFile of a copy just written (local) leaves its access time as it was",
+  // Leaving it so needs libc (Linux); elsewhere the read moves it as any read does.
+  ignore: Deno.build.os !== "linux",
+  fn: async () => {
+    await using folder = await testFolder();
+    const file = path.join(folder.path, "copy");
+    const bytes = crypto.getRandomValues(new Uint8Array(3000));
+    await Deno.writeFile(file, bytes);
+    // Older than the mtime: under relatime too, a plain read would move it.
+    const atime = new Date("2001-02-03T04:05:06Z");
+    await Deno.utime(file, atime, new Date("2024-03-04T05:06:07Z"));
+    const { digest } = await digestFile(file, new Uint8Array(65536), sha256Hasher(), undefined, {
+      local: true,
+      size: bytes.length,
+    });
+    assert.equal(digest, createHash("sha256").update(bytes).digest("hex"));
+    assert.equal((await Deno.stat(file)).atime?.toISOString(), atime.toISOString());
+    // Control: a plain read (cat) moves it on this file system.
+    assert.equal((await sh("cat", [file])).code, 0);
+    assert.notEqual((await Deno.stat(file)).atime?.toISOString(), atime.toISOString());
+  },
+});
+
 Deno.test("HasherPool lends one hasher per concurrent use and reuses it afterwards", async () => {
   const pool = new HasherPool();
   const seen = new Set<unknown>();
