@@ -2,8 +2,8 @@
  * fanout against cp, rsync, rclone and sha256sum on the same data, in one run; also the
  * entry of the other suites (`--suite independence`: bench/independence.ts).
  *
- * `deno task bench [--set camera|small|large|many] [--scale F] [--runs N] [--destinations 1,3]
- * [--only id,...] [--dir DIR]`
+ * `deno task bench [--set camera|small|large|many] [--scale F[,F...]] [--runs N]
+ * [--destinations 1,3] [--only id,...] [--dir DIR]`
  * `deno task bench --suite independence [--scale F] [--runs N] [--slow-fraction F]
  * [--slow-on same-disk|separate|both] [--slow-dir DIR] [--dir DIR]`
  *
@@ -15,8 +15,10 @@
  * (fanout fsyncs each file itself; cp and rsync leave that to the kernel). The destinations
  * are removed after each run. The report is a Markdown table on stdout: median wall time,
  * MiB/s of source data per destination, the ratio to the verified baseline `cp -r` +
- * `sha256sum -c`, and peak RSS. Progress goes to stderr. This is a measurement, not a test:
- * nothing here asserts a speed.
+ * `sha256sum -c`, and peak RSS. With several scales (`--scale 0.1,1`) every scale's runs go
+ * round-robin together, each scale gets its table, and a last table shows how each
+ * contender's time grew against the files and the bytes (linear: as much as they did).
+ * Progress goes to stderr. This is a measurement, not a test: nothing here asserts a speed.
  */
 import { parseArgs } from "../tests/deps.ts";
 import { path } from "../src/deps.ts";
@@ -68,7 +70,10 @@ Options:
                           small = 5,000 files of 4–64 KiB; large = one 1 GiB file;
                           many = 100,000 files of 0–4 KiB (contenders only;
                           independence always uses camera)
-  --scale <factor>        multiply the number of files of each kind (default 1)
+  --scale <factor,...>    multiply the number of files of each kind (default 1); with
+                          several (contenders only), e.g. 0.1,1, each scale is run in
+                          the same rounds and a last table shows how the time grew
+                          with the files and the bytes
   --runs <n>              runs of each contender or case, round-robin (default 3)
   --destinations <list>   destination counts to measure (default 1,3; contenders only)
   --only <id,...>         contenders to run (default all; contenders only):
@@ -97,7 +102,8 @@ The report (Markdown) goes to stdout, progress to stderr.`;
 interface Options {
   suite: Suite;
   set: SetName;
-  scale: number;
+  /** The scales to measure, smallest first; one for the independence suite. */
+  scales: number[];
   runs: number;
   destinations: number[];
   only: string[] | null;
@@ -153,8 +159,13 @@ function parseOptions(args: string[]): Options | "help" {
   if (!SET_NAMES.includes(set as SetName)) {
     throw new UsageError(`--set must be one of ${SET_NAMES.join(", ")}`);
   }
-  const scale = Number(values.scale);
-  if (!(scale > 0) || !Number.isFinite(scale)) throw new UsageError("--scale must be above 0");
+  const scales = [...new Set(values.scale.split(",").map(Number))].sort((a, b) => a - b);
+  if (scales.some((scale) => !(scale > 0) || !Number.isFinite(scale))) {
+    throw new UsageError("--scale must be a number above 0, or a list of them such as 0.1,1");
+  }
+  if (suite === "independence" && scales.length > 1) {
+    throw new UsageError("--suite independence takes one --scale");
+  }
   const runs = Number(values.runs);
   if (!Number.isInteger(runs) || runs < 1) {
     throw new UsageError("--runs must be a whole number ≥ 1");
@@ -190,7 +201,7 @@ function parseOptions(args: string[]): Options | "help" {
   return {
     suite,
     set: set as SetName,
-    scale,
+    scales,
     runs,
     destinations: [...new Set(destinations)],
     only,
@@ -206,7 +217,7 @@ function parseOptions(args: string[]): Options | "help" {
 /** The options spelled out in full, so the printed command reproduces the run. */
 function commandLine(options: Options): string {
   const quote = (s: string) => /^[\w.,/@%+=:-]+$/.test(s) ? s : `'${s.replaceAll("'", `'\\''`)}'`;
-  const common = ["--scale", String(options.scale), "--runs", String(options.runs)];
+  const common = ["--scale", options.scales.join(","), "--runs", String(options.runs)];
   const args = options.suite === "independence"
     ? [
       "--suite",
@@ -232,10 +243,19 @@ function commandLine(options: Options): string {
   return ["deno", "task", "bench", ...args].map(quote).join(" ");
 }
 
-/** One contender at one destination count. */
+/** The data set at one scale, and the checksum file `sha256sum -c` checks against. */
+interface ScaledSet {
+  scale: number;
+  dataSet: DataSet;
+  /** Null when no contender needs it; `seconds` null when it was reused. */
+  checksums: { file: string; seconds: number | null } | null;
+}
+
+/** One contender at one destination count, on the data set at one scale. */
 interface Case {
   contender: Contender;
   count: number;
+  set: ScaledSet;
   runs: RunResult[];
   failure: string | null;
 }
@@ -339,13 +359,11 @@ function readsCell(reads: number[], bytes: number): string {
 
 function report(
   options: Options,
-  dataSet: DataSet,
+  { scale, dataSet, checksums }: ScaledSet,
   cases: Case[],
   context: {
     date: Date;
     cachesDropped: boolean;
-    /** Seconds spent computing the source's checksum file; null if reused, absent if unused. */
-    checksumSeconds?: number | null;
     measureMemory: boolean;
     skipped: string[];
     cpu: string;
@@ -357,7 +375,7 @@ function report(
 ): string {
   const sourceMiB = dataSet.bytes / MiB;
   const lines = [
-    `## fanout benchmark: ${options.set} set ×${options.scale}`,
+    `## fanout benchmark: ${options.set} set ×${scale}`,
     "",
     `- command: \`${commandLine(options)}\``,
     `- date: ${context.date.toISOString()}; CPUs: ${navigator.hardwareConcurrency} (${context.cpu}); ${Deno.build.os} ${Deno.build.arch}`,
@@ -414,13 +432,13 @@ function report(
     "- Disk reads ÷ data = bytes read from the block device that holds the source (and the destinations' too, when they are on it) during the run, from /sys/dev/block/…/stat, ÷ the data set's size; median of the runs, and in brackets the least and the most of them. A cold copy reads the source once (1.00); fanout's read-back from disk adds one read of each copy (1 + destinations), while `sha256sum -c` and `rclone check` read theirs from the page cache. Without verification, the figure is fanout's source read amplification: near 1.00 with several destinations means the source was read from the device once.",
     "- Ratio = median wall time ÷ that of `cp -r` + `sha256sum -c` with the same number of destinations; below 1 is faster (n/a when that baseline was not run).",
   );
-  if (context.checksumSeconds !== undefined) {
+  if (checksums) {
     lines.push(
       `- ${
-        context.checksumSeconds === null
+        checksums.seconds === null
           ? "The source's checksum file for `sha256sum -c` was reused from an earlier run; it is computed once per data set, outside any timing."
           : `The source's checksum file for \`sha256sum -c\` was computed once, outside any timing (${
-            context.checksumSeconds.toFixed(1)
+            checksums.seconds.toFixed(1)
           } s).`
       }`,
     );
@@ -450,6 +468,66 @@ function report(
   return lines.join("\n");
 }
 
+/**
+ * How each contender's median time grew from the smallest scale to each larger one, against
+ * how much the files and the bytes grew: growth is linear where the time grew as much.
+ */
+function scalingReport(options: Options, sets: ScaledSet[], cases: Case[]): string {
+  const [first, ...rest] = sets;
+  const size = ({ scale, dataSet }: ScaledSet) =>
+    `×${scale} = ${dataSet.files.length.toLocaleString("en-US")} files, ${
+      (dataSet.bytes / MiB).toFixed(1)
+    } MiB`;
+  const lines = [
+    `## Scaling: ${options.set} set, ${sets.map((set) => `×${set.scale}`).join(" and ")}`,
+    "",
+    `- data: ${sets.map(size).join("; ")}`,
+    "",
+    "| contender | destinations | from | to | files × | bytes × | time × | time × ÷ files × | time × ÷ bytes × |",
+    "|---|--:|--:|--:|--:|--:|--:|--:|--:|",
+  ];
+  const seconds = (item: Case | undefined) =>
+    item && item.runs.length > 0 ? median(item.runs.map((r) => r.seconds)) : null;
+  for (const set of rest) {
+    const files = set.dataSet.files.length / first.dataSet.files.length;
+    const bytes = set.dataSet.bytes / first.dataSet.bytes;
+    for (const item of cases.filter((c) => c.set === set)) {
+      const from = seconds(
+        cases.find((c) =>
+          c.set === first && c.contender === item.contender && c.count === item.count
+        ),
+      );
+      const to = seconds(item);
+      const head = `| ${item.contender.label} | ${item.count}`;
+      if (from === null || to === null) {
+        lines.push(
+          `${head} | ${from?.toFixed(2) ?? "failed"} | ${to?.toFixed(2) ?? "failed"} | | | | | |`,
+        );
+        continue;
+      }
+      const time = to / from;
+      lines.push(
+        [
+          head,
+          `${from.toFixed(2)} s`,
+          `${to.toFixed(2)} s`,
+          files.toFixed(1),
+          bytes.toFixed(1),
+          time.toFixed(2),
+          (time / files).toFixed(2),
+          `${(time / bytes).toFixed(2)} |`,
+        ].join(" | "),
+      );
+    }
+  }
+  lines.push(
+    "",
+    `- From and to: the median wall times at ×${first.scale} and at the larger scale, from the tables above (the same rounds).`,
+    "- Growth is linear where time × equals the data's ×, that is where time × ÷ files × (or ÷ bytes ×) is 1.00; below 1 the time grew less than the data (a fixed cost, such as Deno's start-up, spread over more), above 1 more.",
+  );
+  return lines.join("\n");
+}
+
 async function main(args: string[]): Promise<number> {
   let options: Options;
   try {
@@ -471,7 +549,7 @@ async function main(args: string[]): Promise<number> {
     : path.join(workDir, "runs");
   await Deno.mkdir(workDir, { recursive: true });
   if (options.suite === "independence") {
-    const { scale, runs, slowFraction, slowOn, slowDir } = options;
+    const { scales: [scale], runs, slowFraction, slowOn, slowDir } = options;
     const command = commandLine(options);
     return await runIndependence(
       { scale, runs, slowFraction, slowOn, slowDir, workDir, command },
@@ -507,9 +585,16 @@ async function main(args: string[]): Promise<number> {
     } else contenders.push(contender);
   }
 
-  const dataSet = await ensureDataSet(workDir, options.set, options.scale, log);
   const needsChecksums = contenders.some((c) => c.tools.includes("sha256sum"));
-  const checksums = needsChecksums ? await ensureChecksums(dataSet) : null;
+  const sets: ScaledSet[] = [];
+  for (const scale of options.scales) {
+    const dataSet = await ensureDataSet(workDir, options.set, scale, log);
+    sets.push({
+      scale,
+      dataSet,
+      checksums: needsChecksums ? await ensureChecksums(dataSet) : null,
+    });
+  }
   const main = path.join(REPO, "main.ts");
   const measureMemory = await canMeasureMemory();
   const tools = [
@@ -531,11 +616,16 @@ async function main(args: string[]): Promise<number> {
     tools.push(`fanout ${fanoutVersion}`);
   }
 
-  const deviceRead = await deviceReader(dataSet.source);
+  // Every scale's data set is in the same work folder, on the same device.
+  const deviceRead = await deviceReader(sets[0].dataSet.source);
   if (!deviceRead) log("the source's block device cannot be read from /sys: no disk-read figures");
-  const cases: Case[] = options.destinations.flatMap((count) =>
-    contenders.map((contender) => ({ contender, count, runs: [], failure: null }))
+  const cases: Case[] = sets.flatMap((set) =>
+    options.destinations.flatMap((count) =>
+      contenders.map((contender) => ({ contender, count, set, runs: [], failure: null }))
+    )
   );
+  const named = (item: Case) =>
+    `${item.contender.id} ×${item.count}${sets.length > 1 ? ` at scale ${item.set.scale}` : ""}`;
   let cachesDropped = true;
   let cachesWarned = false;
   const total = cases.length * options.runs;
@@ -555,14 +645,17 @@ async function main(args: string[]): Promise<number> {
           cachesWarned = true;
         }
       }
-      const runDir = path.join(runsDir, `${item.contender.id}-x${item.count}-run${run + 1}`);
+      const runDir = path.join(
+        runsDir,
+        `${item.contender.id}-x${item.count}-scale${item.set.scale}-run${run + 1}`,
+      );
       try {
         const result = await runOnce(
           item,
           runDir,
           {
-            source: dataSet.source,
-            checksums: checksums?.file ?? "",
+            source: item.set.dataSet.source,
+            checksums: item.set.checksums?.file ?? "",
             main,
           },
           measureMemory,
@@ -570,30 +663,30 @@ async function main(args: string[]): Promise<number> {
           cage,
         );
         item.runs.push(result);
-        log(
-          `[${done}/${total}] ${item.contender.id} ×${item.count} run ${run + 1}: ${
-            result.seconds.toFixed(2)
-          } s`,
-        );
+        log(`[${done}/${total}] ${named(item)} run ${run + 1}: ${result.seconds.toFixed(2)} s`);
       } catch (error) {
         item.failure = (error as Error).message;
-        log(`[${done}/${total}] ${item.contender.id} ×${item.count} failed: ${item.failure}`);
+        log(`[${done}/${total}] ${named(item)} failed: ${item.failure}`);
       }
     }
   }
   await Deno.remove(runsDir, { recursive: true }).catch(() => {});
 
-  console.log(report(options, dataSet, cases, {
+  const context = {
     date,
     cachesDropped,
-    checksumSeconds: checksums?.seconds,
     measureMemory,
     skipped,
     cpu: await cpuModel(),
     tools,
     runsDir,
     destinationFileSystem,
-  }));
+  };
+  const reports = sets.map((set) =>
+    report(options, set, cases.filter((c) => c.set === set), context)
+  );
+  if (sets.length > 1) reports.push(scalingReport(options, sets, cases));
+  console.log(reports.join("\n\n"));
   return cases.some((c) => c.failure) ? 1 : 0;
 }
 
