@@ -46,6 +46,7 @@ const O_WRONLY = 1;
 const O_CREAT = 0o100;
 const O_TRUNC = 0o1000;
 const O_CLOEXEC = 0o2000000;
+// The same on the x86 and the Arm (arm64) kernels, unlike the two below.
 const O_NOATIME = 0o1000000;
 // These two differ between the x86 and the Arm (arm64) kernels.
 const O_DIRECTORY = Deno.build.arch === "aarch64" ? 0o40000 : 0o200000;
