@@ -9,6 +9,7 @@
 import { path } from "../deps.ts";
 import type { EventSink, RunEvent } from "./events.ts";
 import { RECORDS_FOLDER } from "./scan.ts";
+import { writeFull } from "../copy/copy_strategy.ts";
 
 export const LOGS_FOLDER = "logs";
 
@@ -65,9 +66,7 @@ export class NdjsonLog {
       this.#pending = [];
       this.#pendingBytes = 0;
       try {
-        for (let written = 0; written < bytes.length;) {
-          written += await this.file.write(bytes.subarray(written));
-        }
+        await writeFull(this.file, bytes);
       } catch (error) {
         this.#failed = true;
         this.#pending = [];

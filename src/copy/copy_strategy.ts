@@ -107,7 +107,7 @@ export async function copyFile(
       await pace?.(n);
       // A sparse source keeps its holes: a chunk of zeros is skipped over, not written.
       if (file.sparse && allZero(chunk)) await out.seek(n, Deno.SeekMode.Current);
-      else for (let written = 0; written < n;) written += await out.write(chunk.subarray(written));
+      else await writeFull(out, chunk);
       bytes += n;
       // A short read that ends at the scanned size is the end: no read just to hear so. A
       // file that grew after it is caught by the check below, by its size.
@@ -377,6 +377,13 @@ async function checkedPrefix(
     done += n;
   }
   return length;
+}
+
+/** Writes all of `bytes` to `file`, however many writes that takes. */
+export async function writeFull(file: Deno.FsFile, bytes: Uint8Array): Promise<void> {
+  for (let written = 0; written < bytes.length;) {
+    written += await file.write(bytes.subarray(written));
+  }
 }
 
 /** Reads until `into` is full or the file ends; returns the bytes read. */

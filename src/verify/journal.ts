@@ -9,6 +9,7 @@ import { path } from "../deps.ts";
 import { RECORDS_FOLDER } from "../coordinator/scan.ts";
 import { formatEntry, journalPath, type ManifestEntry } from "./manifest.ts";
 import { TextBuffer } from "../text_buffer.ts";
+import { writeFull } from "../copy/copy_strategy.ts";
 
 /** Lines kept in memory before they are written. */
 const BATCH = 256;
@@ -58,9 +59,7 @@ export class JournalWriter {
             create: true,
           });
         }
-        for (let written = 0; written < bytes.length;) {
-          written += await this.#file.write(bytes.subarray(written));
-        }
+        await writeFull(this.#file, bytes);
       } catch (error) {
         this.#failed = true;
         this.onError(`cannot write the journal: ${(error as Error).message}`);

@@ -11,7 +11,7 @@ import { path } from "../deps.ts";
 import { ExitCode, FanoutError } from "../errors.ts";
 import { RECORDS_FOLDER } from "../coordinator/scan.ts";
 import { Buffer } from "../deps.ts";
-import { readFull } from "../copy/copy_strategy.ts";
+import { readFull, writeFull } from "../copy/copy_strategy.ts";
 import { fsyncFolder, tempPathFor } from "../copy/durable.ts";
 import { unsafeRelativePath } from "../relative_path.ts";
 import {
@@ -334,9 +334,7 @@ class RecordFile {
       truncate: true,
     });
     const bytes = this.#pending.view();
-    for (let written = 0; written < bytes.length;) {
-      written += await this.#temp.write(bytes.subarray(written));
-    }
+    await writeFull(this.#temp, bytes);
     this.#bytes += bytes.length;
     this.#pending.clear();
   }
