@@ -131,10 +131,25 @@ function matches(info: Deno.FileInfo, record: ManifestEntry): boolean {
 }
 
 /**
+ * Of `records`, those the destination still holds (see holds), in their order; STAT_CONCURRENCY
+ * are looked at at once, as in planning: a network share answers each after a round trip.
+ */
+export async function stillHeld(
+  destination: string,
+  records: readonly ManifestEntry[],
+): Promise<ManifestEntry[]> {
+  const held = new Uint8Array(records.length);
+  await forEachConcurrently(records, STAT_CONCURRENCY, async (record, i) => {
+    if (await holds(destination, record)) held[i] = 1;
+  });
+  return records.filter((_, i) => held[i] === 1);
+}
+
+/**
  * Whether the destination still holds what a record says: a regular file with the recorded
  * size and mtime, or for a link, a symlink to the recorded target.
  */
-export async function holds(destination: string, record: ManifestEntry): Promise<boolean> {
+async function holds(destination: string, record: ManifestEntry): Promise<boolean> {
   const target = toNative(destination, record.path);
   try {
     if (record.link !== undefined) return await Deno.readLink(target) === record.link;

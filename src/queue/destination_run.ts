@@ -16,7 +16,12 @@ import {
 } from "../errors.ts";
 import type { DestinationJob, FileResult, FromWorker, ReadBack } from "../coordinator/messages.ts";
 import { fileAt, type OpenFileTable, openFileTable } from "../coordinator/file_table.ts";
-import { bytesNeeded, type DestinationPlan, holds, planDestination } from "../coordinator/plan.ts";
+import {
+  bytesNeeded,
+  type DestinationPlan,
+  planDestination,
+  stillHeld,
+} from "../coordinator/plan.ts";
 import { copyFile, RESUME_MIN_BYTES } from "../copy/copy_strategy.ts";
 import { CommitBatch, CommitError, DEFAULT_LIMITS } from "../copy/commit_batch.ts";
 import { SharedChunks, TakenColumn } from "../copy/shared_chunks.ts";
@@ -815,9 +820,8 @@ export class DestinationRun implements Disposable {
     if (records.size > 0) {
       const inSource = new Set(this.job.links.map((link) => link.path));
       for (let index = 0; index < files.count; index++) inSource.add(files.path(index));
-      for (const [rel, record] of records) {
-        if (!inSource.has(rel) && await holds(this.job.destination, record)) kept.push(record);
-      }
+      const gone = [...records.values()].filter((record) => !inSource.has(record.path));
+      for (const record of await stillHeld(this.job.destination, gone)) kept.push(record);
     }
     const others = sortedByPath(kept);
     let k = 0;

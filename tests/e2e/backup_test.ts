@@ -101,6 +101,37 @@ Deno.test("a changed file is copied again on the next run, and only that file", 
   assert.equal(check.code, 0, check.stdout);
 });
 
+Deno.test("files gone from the source stay in the records while their copies hold, hundreds looked at in one rerun", async () => {
+  await using folder = await testFolder();
+  const source = path.join(folder.path, "card");
+  const destination = path.join(folder.path, "dest");
+  const names = Array.from(
+    { length: 300 },
+    (_, i) => `d${i % 3}/f${String(i).padStart(3, "0")}.txt`,
+  );
+  for (const [i, rel] of names.entries()) {
+    await Deno.mkdir(path.join(source, path.dirname(rel)), { recursive: true });
+    await Deno.writeTextFile(path.join(source, rel), `file ${i}\n`);
+  }
+  assert.equal((await runFanout(["backup", source, destination])).code, 0);
+  // 200 files leave the source, more than are looked at at once. Of their copies, one is
+  // changed on the destination and one removed: only those two records may go.
+  for (const rel of names.slice(100)) await Deno.remove(path.join(source, rel));
+  await Deno.writeTextFile(path.join(destination, "d1/f100.txt"), "changed on the destination\n");
+  await Deno.remove(path.join(destination, "d2/f101.txt"));
+
+  const rerun = await runFanout(["backup", source, destination]);
+  assert.equal(rerun.code, 0, rerun.stderr);
+  const sums = await Deno.readTextFile(path.join(destination, ".fanout", "SHA256SUMS"));
+  const listed = sums.trimEnd().split("\n").map((line) => line.slice(66));
+  const held = names.filter((rel) => rel !== "d1/f100.txt" && rel !== "d2/f101.txt").sort();
+  assert.deepEqual(listed, held);
+  const check = await sh("sha256sum", ["--check", "--strict", ".fanout/SHA256SUMS"], {
+    cwd: destination,
+  });
+  assert.equal(check.code, 0, check.stdout + check.stderr);
+});
+
 Deno.test("symlinks, FIFOs and the source's own .fanout folder are skipped, never opened or copied", async () => {
   await using folder = await testFolder();
   const source = path.join(folder.path, "card");
