@@ -1,4 +1,10 @@
 /**
+ * How many folders are listed at once (Deno.readDir): a network share answers each listing
+ * after a round trip, and a local disk gains nothing from more.
+ */
+export const LIST_CONCURRENCY = 8;
+
+/**
  * Runs `work` on every item with at most `limit` calls in flight, and resolves when all are
  * done. Items are taken in order; `work` gets the item's index.
  *

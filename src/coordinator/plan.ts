@@ -7,7 +7,9 @@
  */
 import type { OpenFileTable } from "./file_table.ts";
 import type { ManifestEntry } from "../verify/manifest.ts";
-import { forEachConcurrently } from "../concurrency.ts";
+import { path } from "../deps.ts";
+import { forEachConcurrently, LIST_CONCURRENCY } from "../concurrency.ts";
+import { isTempName } from "../copy/durable.ts";
 import { parentOf, toNative } from "../relative_path.ts";
 
 export interface DestinationPlan {
@@ -22,12 +24,16 @@ export interface DestinationPlan {
   copy: number[];
   /** Bytes of the files already at the targets of `copy`, which the copies replace. */
   replacedBytes: number;
+  /**
+   * Each destination folder that planning listed (by its native path), with the temp files
+   * found there: left by an earlier run, to be removed (removeStaleTemps) without listing the
+   * folder again.
+   */
+  temps: Map<string, string[]>;
 }
 
 /** How many lstat calls are in flight at once while planning. */
 const STAT_CONCURRENCY = 64;
-/** How many folders are listed at once while planning. */
-const LIST_CONCURRENCY = 8;
 
 /**
  * Decides what `destination` needs from `files`, given its `records`. Each target folder is
@@ -44,9 +50,10 @@ export async function planDestination(
   records: Map<string, ManifestEntry>,
   verify: boolean,
 ): Promise<DestinationPlan> {
-  const plan: DestinationPlan = { skip: [], recheck: [], copy: [], replacedBytes: 0 };
+  const temps = new Map<string, string[]>();
+  const plan: DestinationPlan = { skip: [], recheck: [], copy: [], replacedBytes: 0, temps };
   const unchanged = new Uint8Array(files.count);
-  const found = await presentTargets(files, destination);
+  const found = await presentTargets(files, destination, temps);
   await forEachConcurrently(found, STAT_CONCURRENCY, async (i) => {
     const rel = files.path(i);
     const target = await Deno.lstat(toNative(destination, rel)).catch(() => null);
@@ -73,9 +80,14 @@ export async function planDestination(
  * The indices of the files whose name is in their target folder. The scan lists a folder's
  * files together, so each run of files with one parent is one listing. Names compare without
  * case and in one Unicode form, so that on a case-insensitive volume a target is never
- * missed (a name found that is not the file only costs an lstat that finds nothing).
+ * missed (a name found that is not the file only costs an lstat that finds nothing). Each
+ * folder listed goes into `temps` with the temp files found in it.
  */
-async function presentTargets(files: OpenFileTable, destination: string): Promise<number[]> {
+async function presentTargets(
+  files: OpenFileTable,
+  destination: string,
+  temps: Map<string, string[]>,
+): Promise<number[]> {
   const runs: { folder: string; from: number; to: number }[] = [];
   for (let i = 0; i < files.count; i++) {
     const folder = parentOf(files.path(i));
@@ -86,14 +98,18 @@ async function presentTargets(files: OpenFileTable, destination: string): Promis
   const present: number[][] = [];
   await forEachConcurrently(runs, LIST_CONCURRENCY, async ({ folder, from, to }, k) => {
     const names = new Set<string>();
+    const native = toNative(destination, folder);
+    const found: string[] = [];
     try {
-      for await (const entry of Deno.readDir(toNative(destination, folder))) {
+      for await (const entry of Deno.readDir(native)) {
         names.add(comparable(entry.name));
+        if (entry.isFile && isTempName(entry.name)) found.push(path.join(native, entry.name));
       }
     } catch {
       // No such folder (or no folder there): none of its files is on the destination.
       return;
     }
+    temps.set(native, found);
     present[k] = [];
     for (let i = from; i < to; i++) {
       const rel = files.path(i);

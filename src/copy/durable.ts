@@ -4,6 +4,7 @@
  */
 import { path } from "../deps.ts";
 import { sha256Text } from "../verify/hashers.ts";
+import { forEachConcurrently, LIST_CONCURRENCY } from "../concurrency.ts";
 
 /**
  * The temp file that stands in for `target` while it is written: hidden, in the same
@@ -25,32 +26,46 @@ export function isTempName(name: string): boolean {
 
 /**
  * Removes the temp files an earlier run left in `folders` (killed, or stopped twice): they
- * never carried a final name. Those in `keep` stay, for a copy that resumes from them.
- * Returns how many went.
+ * never carried a final name. Those in `keep` stay, for a copy that resumes from them. A
+ * folder in `listed` (by planning, DestinationPlan.temps) is not listed again: its temp files
+ * are those. Folders are listed LIST_CONCURRENCY at a time. Returns how many went.
  */
 export async function removeStaleTemps(
   folders: string[],
   keep: ReadonlySet<string> = new Set(),
+  listed: ReadonlyMap<string, readonly string[]> = new Map(),
 ): Promise<number> {
   let removed = 0;
-  for (const folder of folders) {
-    try {
-      for await (const entry of Deno.readDir(folder)) {
-        const file = path.join(folder, entry.name);
-        if (entry.isFile && isTempName(entry.name) && !keep.has(file)) {
-          await Deno.remove(file);
-          removed++;
-        }
-      }
-    } catch (error) {
-      // A folder the destination does not have yet (or has a file in its place) holds no
-      // temp file; the copy phase reports the file in the way.
-      if (!(error instanceof Deno.errors.NotFound || error instanceof Deno.errors.NotADirectory)) {
-        throw error;
+  await forEachConcurrently(folders, LIST_CONCURRENCY, async (folder) => {
+    for (const file of listed.get(folder) ?? await tempsIn(folder)) {
+      if (keep.has(file)) continue;
+      try {
+        await Deno.remove(file);
+        removed++;
+      } catch (error) {
+        // Gone already: as good.
+        if (!(error instanceof Deno.errors.NotFound)) throw error;
       }
     }
-  }
+  });
   return removed;
+}
+
+/** The temp files in `folder`; none in a folder that is not there. */
+async function tempsIn(folder: string): Promise<string[]> {
+  const found: string[] = [];
+  try {
+    for await (const entry of Deno.readDir(folder)) {
+      if (entry.isFile && isTempName(entry.name)) found.push(path.join(folder, entry.name));
+    }
+  } catch (error) {
+    // A folder the destination does not have yet (or has a file in its place) holds no temp
+    // file; the copy phase reports the file in the way.
+    if (!(error instanceof Deno.errors.NotFound || error instanceof Deno.errors.NotADirectory)) {
+      throw error;
+    }
+  }
+  return found;
 }
 
 /**

@@ -290,7 +290,7 @@ export class DestinationRun implements Disposable {
         ),
       );
       const folders = [root, ...job.folders.map((rel) => toNative(root, rel))];
-      const stale = await removeStaleTemps(folders, resumable);
+      const stale = await removeStaleTemps(folders, resumable, plan.temps);
       if (stale > 0) {
         post({ type: "warning", message: `removed ${stale} temp file(s) left by an earlier run` });
       }

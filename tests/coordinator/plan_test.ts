@@ -34,6 +34,8 @@ Deno.test("unchanged files are skipped or re-read; changed, missing and unrecord
   await put(root, "DCIM/b.jpg", 99); // recorded with 20 bytes, 99 on disk: copied over
   await put(root, "DCIM/d.jpg", 40); // on disk without a record: copied over
   await put(root, "DCIM/e.jpg", 50); // recorded, never read back: re-read
+  await put(root, "DCIM/.fanout-0123456789abcdef.tmp", 7); // left by an earlier run
+  await put(root, "DCIM/.fanout-notatemp.tmp", 8); // not a name fanout gives
   const files = fileTable([
     source("DCIM/a.jpg", 10),
     source("DCIM/b.jpg", 20),
@@ -63,6 +65,11 @@ Deno.test("unchanged files are skipped or re-read; changed, missing and unrecord
     "MISC/f.jpg",
   ]);
   assert.equal(plan.replacedBytes, 99 + 40);
+  // The folders listed, with the temp files in them; MISC is not there to list.
+  assert.deepEqual(
+    plan.temps,
+    new Map([[path.join(root, "DCIM"), [path.join(root, "DCIM", ".fanout-0123456789abcdef.tmp")]]]),
+  );
 
   const unverified = await planDestination(opened, root, records, false);
   assert.deepEqual(unverified.skip.map(({ record }) => record.path), ["DCIM/a.jpg", "DCIM/e.jpg"]);
