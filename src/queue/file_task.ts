@@ -70,10 +70,15 @@ function score(
 }
 
 /**
- * The heap order for `order`: higher score first; on a tie (files under 1 MB score alike)
- * the smaller file (the larger for large-first), then the path. Every task ages at the same
- * rate, so comparing at any common time gives the same answer: the heap never needs
- * re-sorting as time passes.
+ * The heap order for `order`: higher score first; on a tie the smaller path. Files under 1 MB
+ * score alike, so they go in path order, a folder's files one after another: a batch of small
+ * copies made durable at once (CommitBatch) then changes the entries and inodes of a few
+ * folders, not of every folder in the tree, and its files lie near each other on the disk.
+ * (By exact size, 100,000 files of 0–4 KiB in 1,000 folders to three destinations with
+ * --no-verify made ext4 write 4.5 GiB to its disk for 0.6 GiB of copies, in 20.6–21.7 s; in
+ * path order 1.8 GiB, in 17.3–17.5 s.)
+ * Every task ages at the same rate, so comparing at any common time gives the same answer:
+ * the heap never needs re-sorting as time passes.
  */
 export function taskOrder(order: TaskOrder): (a: FileTask, b: FileTask) => boolean {
   return taskOrderBy(order, FILE_TASK_VIEW);
@@ -85,15 +90,11 @@ export function taskOrderBy<T, P extends string | number>(
   view: TaskView<T, P>,
 ): (a: T, b: T) => boolean {
   return (a, b) => {
-    const [sizeA, sizeB] = [view.size(a), view.size(b)];
     const [addedA, addedB] = [view.addedAt(a), view.addedAt(b)];
     const now = Math.max(addedA, addedB);
-    const difference = score(view.priority(a), sizeA, addedA, now, order) -
-      score(view.priority(b), sizeB, addedB, now, order);
+    const difference = score(view.priority(a), view.size(a), addedA, now, order) -
+      score(view.priority(b), view.size(b), addedB, now, order);
     if (difference !== 0) return difference > 0;
-    if (order !== "path" && sizeA !== sizeB) {
-      return order === "small-first" ? sizeA < sizeB : sizeA > sizeB;
-    }
     return view.path(a) < view.path(b);
   };
 }

@@ -46,7 +46,7 @@ Deno.test("a limited destination keeps to its rate and never holds back the unli
   assert.deepEqual(verifyEnds.map((e) => e.destination), [fast, slow], "fast verifies first");
 });
 
-Deno.test("with one worker, files complete from small to large; --order and --priority change that", async () => {
+Deno.test("with one worker, files under 1 MB complete first in path order, then larger ones from small to large; --order and --priority change that", async () => {
   await using folder = await testFolder();
   const source = path.join(folder.path, "card");
   const sizes = [3 * MiB, 10, 200_000, 0, 5 * MiB, 4096, 1 * MiB + 1, 70_000];
@@ -70,12 +70,16 @@ Deno.test("with one worker, files complete from small to large; --order and --pr
     assert.equal(run.code, 0, run.stderr);
     return events(run).filter((e) => e.type === "file").map((e) => e.size as number);
   };
-  const ascending = [...sizes].sort((a, b) => a - b);
-  assert.deepEqual(await completed(), ascending);
-  assert.deepEqual(await completed("--order", "large-first"), [...ascending].reverse());
+  // Under 1 MB, by path: sub0/file3, sub1/file1, sub1/file7, sub2/file2, sub2/file5.
+  const small = [0, 10, 70_000, 200_000, 4096];
+  const large = [1 * MiB + 1, 3 * MiB, 5 * MiB];
+  assert.deepEqual(await completed(), [...small, ...large]);
+  assert.deepEqual(await completed("--order", "large-first"), [...[...large].reverse(), ...small]);
   assert.deepEqual(await completed("--priority", "*.mov=critical"), [
     5 * MiB,
-    ...ascending.filter((size) => size !== 5 * MiB),
+    ...small,
+    1 * MiB + 1,
+    3 * MiB,
   ]);
 });
 

@@ -188,10 +188,10 @@ Deno.test("bare numbers queue too, index 0 among them, each attempt counted by t
 });
 
 Deno.test("light tasks go LIGHT_PER_SLOT to a slot while they are next, the others one", async () => {
-  // Small-first: 20 light files, then 6 heavy ones.
+  // In path order (all under 1 MB): 20 light files, then 6 heavy ones.
   const { queue } = recordingQueue({ slots: 2, light: (t) => t.size < 100 });
-  for (let k = 0; k < 20; k++) queue.push(task(`light-${k}`, 10 + k));
-  for (let k = 0; k < 6; k++) queue.push(task(`heavy-${k}`, 1000 + k));
+  for (let k = 0; k < 20; k++) queue.push(task(`a/light-${k}`, 10 + k));
+  for (let k = 0; k < 6; k++) queue.push(task(`b/heavy-${k}`, 1000 + k));
   let inHand = 0;
   const atStart = { light: 0, heavy: 0 };
   const done: string[] = [];
@@ -216,7 +216,7 @@ Deno.test("read-ahead: each task is started before its turn, `count` ahead, and 
     slots: 1,
     ahead: { count: 3, start: (t) => events.push(`start ${t.path}`) },
   });
-  for (let k = 0; k < 8; k++) queue.push(task(`f${k}`, 100 - k));
+  for (let k = 0; k < 8; k++) queue.push(task(`f${k}`, (100 - k) * 1_000_000));
   await queue.drain(async (t) => {
     events.push(`run ${t.path}`);
     await yieldToOthers(0);

@@ -7,6 +7,7 @@ import {
   type FileTask,
   PRIORITIES,
   scoresHigher,
+  taskOrder,
   type TaskPriority,
   taskScore,
 } from "../../src/queue/file_task.ts";
@@ -54,12 +55,16 @@ Deno.test("above 1 MB the smaller file scores higher", () => {
   }
 });
 
-Deno.test("up to 1 MB files score alike, and the tie goes to the smaller file", () => {
-  const tiny = task("z-tiny", 10);
-  const half = task("a-half", 500_000);
+Deno.test("up to 1 MB files score alike, and the tie goes to the smaller path, whatever the sizes", () => {
+  const tiny = task("z/tiny", 10);
+  const half = task("a/half", 500_000);
   assert.equal(taskScore(tiny, 0), taskScore(half, 0));
-  assert.ok(scoresHigher(tiny, half), "smaller first, even though its path sorts later");
-  assert.ok(!scoresHigher(half, tiny));
+  assert.ok(scoresHigher(half, tiny), "folder a before folder z, though its file is larger");
+  assert.ok(!scoresHigher(tiny, half));
+  for (const order of ["large-first", "path"] as const) {
+    assert.ok(taskOrder(order)(half, tiny), order);
+    assert.ok(!taskOrder(order)(tiny, half), order);
+  }
 });
 
 Deno.test("a tie of score and size goes to the smaller path", () => {
