@@ -146,6 +146,8 @@ export class DestinationRun implements Disposable {
   /** Commits small copies in batches (one syncfs each), where the file system allows it. */
   #batch: CommitBatch | null = null;
   #fileSystem: FileSystemHandle | null = null;
+  /** The destination is on a local file system (onLocalDisk), as the Manifest phase found. */
+  #local = false;
   /** The files copied in the Copy phase so far, while it lasts. */
   #copied: number[] | null = null;
   /** Checks of failed commits for a reason that dooms the destination, under way. */
@@ -217,7 +219,7 @@ export class DestinationRun implements Disposable {
     const { records, plan } = prepared;
 
     post({ type: "phase", phase: "copy", state: "start" });
-    await this.#openBatch();
+    this.#openBatch();
     await this.#createFolders();
     await this.#copyLinks();
     const copied = await this.#copy(plan.copy);
@@ -281,7 +283,8 @@ export class DestinationRun implements Disposable {
       // parent folder must be durable too.
       this.#touched.add(path.dirname(root));
       records = await readRecords(root);
-      plan = await planDestination(this.#files, root, records, job.verify);
+      this.#local = await onLocalDisk(root);
+      plan = await planDestination(this.#files, root, records, job.verify, this.#local);
       // A big file that will be copied again resumes from what an interrupted run wrote.
       const files = this.#files;
       const resumable = new Set(
@@ -447,11 +450,11 @@ export class DestinationRun implements Disposable {
    * once: Linux 5.8 or later (whose syncfs reports a failed write), a local file system,
    * and libc at hand. Otherwise each copy keeps its own fsync.
    */
-  async #openBatch(): Promise<void> {
+  #openBatch(): void {
     const libc = openLibc();
     if (typeof libc === "string" || !syncfsReportsErrors()) return;
-    // A destination that cannot be looked at here fails at its first copy, with its reason.
-    if (!await onLocalDisk(this.job.destination)) return;
+    // Not local, or not to be looked at (it then fails at its first copy, with its reason).
+    if (!this.#local) return;
     this.#fileSystem = libc.openFileSystem(this.job.destination);
     const fileSystem = this.#fileSystem;
     if (!fileSystem) return;
@@ -821,7 +824,8 @@ export class DestinationRun implements Disposable {
       const inSource = new Set(this.job.links.map((link) => link.path));
       for (let index = 0; index < files.count; index++) inSource.add(files.path(index));
       const gone = [...records.values()].filter((record) => !inSource.has(record.path));
-      for (const record of await stillHeld(this.job.destination, gone)) kept.push(record);
+      const held = await stillHeld(this.job.destination, gone, this.#local);
+      for (const record of held) kept.push(record);
     }
     const others = sortedByPath(kept);
     let k = 0;

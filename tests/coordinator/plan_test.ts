@@ -74,4 +74,8 @@ Deno.test("unchanged files are skipped or re-read; changed, missing and unrecord
   const unverified = await planDestination(opened, root, records, false);
   assert.deepEqual(unverified.skip.map(({ record }) => record.path), ["DCIM/a.jpg", "DCIM/e.jpg"]);
   assert.deepEqual(unverified.recheck, []);
+
+  // On a local file system, in plain calls one after another: the same plan.
+  assert.deepEqual(await planDestination(opened, root, records, true, true), plan);
+  assert.deepEqual(await planDestination(opened, root, records, false, true), unverified);
 });
