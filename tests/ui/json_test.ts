@@ -1,6 +1,9 @@
-/** The --json renderer: one object per line, progress at most once a second per destination. */
+/**
+ * The --json renderer: one object per line, progress at most once a second per destination,
+ * the file events of one task in one write.
+ */
 import { assert } from "../deps.ts";
-import type { ProgressEvent } from "../../src/coordinator/events.ts";
+import type { FileEvent, ProgressEvent } from "../../src/coordinator/events.ts";
 import { jsonRenderer } from "../../src/ui/json.ts";
 
 function progress(
@@ -61,4 +64,46 @@ Deno.test("progress is thinned to one a second per destination, but phase change
       "warning",
     ],
   );
+});
+
+function file(n: number, path = `DCIM/f${n}.jpg`): FileEvent {
+  return { type: "file", destination: "/a", path, size: n, status: "verified", attempts: 1 };
+}
+
+/** The end of the task that is running, and of its microtasks. */
+const taskEnd = () => new Promise((resolve) => setTimeout(resolve, 0));
+
+Deno.test("the file events of one task go out in one write at its end, and before any other event", async () => {
+  const writes: string[] = [];
+  const emit = jsonRenderer((text) => writes.push(text));
+  for (let n = 0; n < 3; n++) emit(file(n));
+  assert.equal(writes.length, 0, "nothing yet: the task is not over");
+  await taskEnd();
+  assert.equal(writes.length, 1);
+  emit(file(3));
+  emit(file(4));
+  emit({ type: "warning", message: "after two files" });
+  assert.equal(writes.length, 3, "the files waiting, then the warning");
+  await taskEnd();
+  assert.equal(writes.length, 3, "nothing left to write");
+  const lines = writes.join("").split("\n");
+  assert.equal(lines.pop(), "");
+  assert.deepEqual(
+    lines.map((line) => JSON.parse(line)).map((e) => e.path ?? e.type),
+    ["DCIM/f0.jpg", "DCIM/f1.jpg", "DCIM/f2.jpg", "DCIM/f3.jpg", "DCIM/f4.jpg", "warning"],
+  );
+});
+
+Deno.test("a long burst of file events is written in blocks of about 64 KiB, whole lines each", async () => {
+  const writes: string[] = [];
+  const emit = jsonRenderer((text) => writes.push(text));
+  for (let n = 0; n < 2000; n++) emit(file(n, `DCIM/${"long name ".repeat(10)}${n}.jpg`));
+  await taskEnd();
+  assert.ok(writes.length >= 3, `${writes.length} writes`);
+  for (const text of writes) {
+    assert.ok(text.endsWith("\n"));
+    assert.ok(text.length < 64 * 1024 + 1000, `${text.length} characters in one write`);
+  }
+  const sizes = writes.join("").trimEnd().split("\n").map((line) => JSON.parse(line).size);
+  assert.deepEqual(sizes, Array.from({ length: 2000 }, (_, n) => n));
 });
