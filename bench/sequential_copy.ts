@@ -18,6 +18,7 @@
 import { parseArgs } from "../tests/deps.ts";
 import { path } from "../src/deps.ts";
 import { fsyncFolder } from "../src/copy/durable.ts";
+import { writeFull } from "../src/copy/whole_buffer.ts";
 import { RateLimiter } from "../src/queue/rate_limiter.ts";
 import { openCacheDropper } from "../src/verify/cache_drop.ts";
 import { CHUNK_SIZE, digestFile, sha256Hasher } from "../src/verify/hashers.ts";
@@ -66,7 +67,7 @@ async function copyFile(
       const chunk = buffer.subarray(0, n);
       hasher.update(chunk);
       await destination.limiter?.take(n);
-      for (let written = 0; written < n;) written += await output.write(chunk.subarray(written));
+      await writeFull(output, chunk);
       bytes += n;
     }
     await output.sync();

@@ -9,7 +9,7 @@
 import { path } from "../deps.ts";
 import type { EventSink, RunEvent } from "./events.ts";
 import { RECORDS_FOLDER } from "./scan.ts";
-import { writeFull } from "../copy/copy_strategy.ts";
+import { writeFull } from "../copy/whole_buffer.ts";
 
 export const LOGS_FOLDER = "logs";
 

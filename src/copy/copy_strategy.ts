@@ -16,6 +16,7 @@ import type { Hasher } from "../verify/hashers.ts";
 import { tempPathFor } from "./durable.ts";
 import type { Claim, SharedChunks } from "./shared_chunks.ts";
 import { libcAtHand } from "../libc.ts";
+import { readFull, writeFull } from "./whole_buffer.ts";
 
 export interface CopyResult {
   /** Digest of the bytes read from the source, by the hasher's algorithm. */
@@ -377,24 +378,6 @@ async function checkedPrefix(
     done += n;
   }
   return length;
-}
-
-/** Writes all of `bytes` to `file`, however many writes that takes. */
-export async function writeFull(file: Deno.FsFile, bytes: Uint8Array): Promise<void> {
-  for (let written = 0; written < bytes.length;) {
-    written += await file.write(bytes.subarray(written));
-  }
-}
-
-/** Reads until `into` is full or the file ends; returns the bytes read. */
-export async function readFull(file: Deno.FsFile, into: Uint8Array): Promise<number> {
-  let filled = 0;
-  while (filled < into.length) {
-    const n = await file.read(into.subarray(filled));
-    if (n === null) break;
-    filled += n;
-  }
-  return filled;
 }
 
 let zeros = new Uint8Array(0);

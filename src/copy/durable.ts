@@ -5,6 +5,7 @@
 import { path } from "../deps.ts";
 import { sha256Text } from "../verify/hashers.ts";
 import { forEachConcurrently, LIST_CONCURRENCY } from "../concurrency.ts";
+import { writeFull } from "./whole_buffer.ts";
 
 /**
  * The temp file that stands in for `target` while it is written: hidden, in the same
@@ -88,8 +89,7 @@ export async function writeFileDurably(target: string, data: Uint8Array): Promis
   try {
     const file = await Deno.open(temp, { write: true, create: true, truncate: true });
     try {
-      let written = 0;
-      while (written < data.length) written += await file.write(data.subarray(written));
+      await writeFull(file, data);
       await file.sync();
     } finally {
       file.close();

@@ -9,7 +9,7 @@ import { path } from "../deps.ts";
 import { RECORDS_FOLDER } from "../coordinator/scan.ts";
 import { formatEntry, journalPath, type ManifestEntry } from "./manifest.ts";
 import { TextBuffer } from "../text_buffer.ts";
-import { writeFull } from "../copy/copy_strategy.ts";
+import { writeFull } from "../copy/whole_buffer.ts";
 
 /** Lines kept in memory before they are written. */
 const BATCH = 256;

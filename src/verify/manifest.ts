@@ -11,7 +11,7 @@ import { path } from "../deps.ts";
 import { ExitCode, FanoutError } from "../errors.ts";
 import { RECORDS_FOLDER } from "../coordinator/scan.ts";
 import { Buffer } from "../deps.ts";
-import { readFull, writeFull } from "../copy/copy_strategy.ts";
+import { readFull, writeFull } from "../copy/whole_buffer.ts";
 import { fsyncFolder, tempPathFor } from "../copy/durable.ts";
 import { unsafeRelativePath } from "../relative_path.ts";
 import {
