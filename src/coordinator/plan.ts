@@ -9,7 +9,7 @@ import type { OpenFileTable } from "./file_table.ts";
 import type { ManifestEntry } from "../verify/manifest.ts";
 import { path } from "../deps.ts";
 import { forEachConcurrently, LIST_CONCURRENCY } from "../concurrency.ts";
-import { isTempName } from "../copy/durable.ts";
+import { isTempFile } from "../copy/durable.ts";
 import { parentOf, toNative } from "../relative_path.ts";
 
 export interface DestinationPlan {
@@ -109,7 +109,7 @@ async function presentTargets(
     try {
       for await (const entry of local ? Deno.readDirSync(native) : Deno.readDir(native)) {
         names.add(comparable(entry.name));
-        if (entry.isFile && isTempName(entry.name)) found.push(path.join(native, entry.name));
+        if (isTempFile(entry)) found.push(path.join(native, entry.name));
       }
     } catch {
       // No such folder (or no folder there): none of its files is on the destination.
@@ -188,11 +188,12 @@ async function holds(
   local: boolean,
 ): Promise<boolean> {
   const target = toNative(destination, record.path);
+  if (record.link === undefined) {
+    const info = await lstatOrNull(target, local);
+    return info !== null && matches(info, record);
+  }
   try {
-    if (record.link !== undefined) {
-      return (local ? Deno.readLinkSync(target) : await Deno.readLink(target)) === record.link;
-    }
-    return matches(local ? Deno.lstatSync(target) : await Deno.lstat(target), record);
+    return (local ? Deno.readLinkSync(target) : await Deno.readLink(target)) === record.link;
   } catch {
     return false;
   }

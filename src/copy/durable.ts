@@ -25,6 +25,11 @@ export function isTempName(name: string): boolean {
   return /^\.fanout-[0-9a-f]{16}\.tmp$/.test(name);
 }
 
+/** Whether a folder's entry is one of fanout's temp files: a regular file by such a name. */
+export function isTempFile(entry: Deno.DirEntry): boolean {
+  return entry.isFile && isTempName(entry.name);
+}
+
 /**
  * Removes the temp files an earlier run left in `folders` (killed, or stopped twice): they
  * never carried a final name. Those in `keep` stay, for a copy that resumes from them. A
@@ -57,7 +62,7 @@ async function tempsIn(folder: string): Promise<string[]> {
   const found: string[] = [];
   try {
     for await (const entry of Deno.readDir(folder)) {
-      if (entry.isFile && isTempName(entry.name)) found.push(path.join(folder, entry.name));
+      if (isTempFile(entry)) found.push(path.join(folder, entry.name));
     }
   } catch (error) {
     // A folder the destination does not have yet (or has a file in its place) holds no temp
