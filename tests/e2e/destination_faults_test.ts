@@ -41,6 +41,24 @@ async function tmpfs(parent: string, size: string): Promise<AsyncDisposable & { 
   };
 }
 
+/** `mount args`, tried up to 20 times, 50 ms apart, while it fails. */
+async function mounted(args: string[]): Promise<void> {
+  let mount = await sh("mount", args);
+  for (let tries = 1; mount.code !== 0 && tries < 20; tries++) {
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    mount = await sh("mount", args);
+  }
+  assert.equal(mount.code, 0, mount.stderr);
+}
+
+/** Unmounts whatever is mounted at `folder`, one mount over another too. */
+async function unmounted(folder: string): Promise<void> {
+  for (let tries = 0; tries < 10; tries++) {
+    if ((await sh("mountpoint", ["-q", folder])).code !== 0) return;
+    await sh("umount", ["-l", folder]);
+  }
+}
+
 async function card(folder: string, files: number, size = 2 * MiB): Promise<string> {
   const source = path.join(folder, "card");
   for (let i = 0; i < files; i++) await writeRandomFile(path.join(source, `IMG_${i}.CR3`), size);
@@ -143,27 +161,30 @@ Deno.test({
     const source = await card(folder.path, 3);
     const good = path.join(folder.path, "ssd");
     const bad = path.join(folder.path, "nas");
-    let bound = false;
+    // A read-only view of the destination, made aside where nothing writes, then bound over
+    // the destination mid-run in one mount call: files open for writing stay writable, but
+    // nothing new can be made or renamed there. Making the view read-only in place would be
+    // refused as busy by then (fanout writes through it), and `mount --bind -o ro` (util-linux
+    // 2.38) is a bind and then that remount: when the second failed, the first stayed.
+    const view = path.join(folder.path, "nas-read-only");
+    await Deno.mkdir(bad);
+    await Deno.mkdir(view);
+    await mounted(["--bind", bad, view]);
     try {
+      await mounted(["-o", "remount,bind,ro", view]);
       const run = await backupWhile(source, good, bad, async () => {
-        // A read-only view of the folder over itself: files open for writing stay writable
-        // (a remount would refuse as busy), but nothing new can be made or renamed there.
-        // One step (mount applies the flag before attaching); now and then the kernel calls
-        // the folder busy for a moment.
-        let mount = await sh("mount", ["--bind", "-o", "ro", bad, bad]);
-        for (let tries = 1; mount.code !== 0 && tries < 20; tries++) {
-          await new Promise((resolve) => setTimeout(resolve, 50));
-          mount = await sh("mount", ["--bind", "-o", "ro", bad, bad]);
-        }
-        assert.equal(mount.code, 0, mount.stderr);
-        bound = true;
+        // Now and then the kernel calls the folder busy for a moment: a failed bind leaves
+        // nothing behind, so it is tried again.
+        await mounted(["--bind", view, bad]);
       });
       assert.equal(run.code, 1);
       const error = run.events.find((e) => e.type === "error" && e.destination === bad);
       assert.match(error.message, /the destination is read-only/);
       await assertClean(source, good);
     } finally {
-      if (bound) await sh("umount", ["-l", bad]);
+      // Every mount made here, so that the test folder can be removed.
+      await unmounted(bad);
+      await unmounted(view);
     }
   },
 });
