@@ -12,7 +12,8 @@
  * program cannot be granted permissions when it starts, and `--ping URL` (the only network
  * use fanout has) must work in it.
  */
-import { fileURLToPath, path } from "../src/deps.ts";
+import { fileURLToPath } from "node:url";
+import { path } from "../src/deps.ts";
 import { PERMISSION_FLAGS, V8_FLAGS } from "../src/permissions.ts";
 
 /** The targets `deno compile --target` accepts. */

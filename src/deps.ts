@@ -4,15 +4,14 @@
  * A destination's worker loads this module, so what only some runs need is loaded on first
  * use: hash-wasm (--hash xxh128 and blake3) and picomatch (--exclude, --include, --only and
  * --priority). Each npm package in a worker costs it start-up time, once per destination.
- * The command line's own package (commander) is in src/cli/deps.ts, which no worker loads.
+ * The command line's own package (commander) is in src/cli/deps.ts and the jobs file's
+ * (smol-toml) in src/config/deps.ts, which no worker loads.
  */
 export { Buffer } from "node:buffer";
 export { createHash, type Hash } from "node:crypto";
 export { statfs } from "node:fs/promises";
 export { default as path } from "node:path";
-export { parse as parseToml, TomlError } from "npm:smol-toml@1.9.1";
 export { setImmediate } from "node:timers";
-export { fileURLToPath } from "node:url";
 import type Picomatch from "npm:@types/picomatch@4.0.3";
 export type { IHasher } from "npm:hash-wasm@4.13.0";
 

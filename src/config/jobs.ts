@@ -34,7 +34,8 @@
  * `/home/ana/.config/fanout/fanout.toml:5: jobs.card.destinations[1].limit: expected a rate …`.
  * Array elements count from 0.
  */
-import { parseToml, path, TomlError } from "../deps.ts";
+import { path } from "../deps.ts";
+import { parseToml, TomlError } from "./deps.ts";
 import { describeError, UsageError } from "../errors.ts";
 import { parseRate, wholeNumber, workerCount } from "../cli/options.ts";
 import type { PriorityRule } from "../coordinator/messages.ts";
