@@ -39,6 +39,7 @@ import {
   shareFileTable,
 } from "./file_table.ts";
 import { type SharedChunksMemory, sharedChunksMemory, TakenColumn } from "../copy/shared_chunks.ts";
+import { readRequestsMemory, type SourceReaderJob } from "../copy/source_reader.ts";
 
 export interface BackupSettings {
   source: string;
@@ -188,6 +189,24 @@ class DestinationWorker {
   }
 }
 
+/**
+ * The SourceReader's Web Worker, started with the destinations' so that it loads its modules
+ * while the source is analyzed. Should it fail, the destination reads for itself: it is told
+ * as a warning, once.
+ */
+class SourceReaderWorker {
+  readonly worker = new Worker(new URL("../copy/source_reader_worker.ts", import.meta.url), {
+    type: "module",
+  });
+
+  constructor(warn: (message: string) => void) {
+    this.worker.onerror = (event) => {
+      event.preventDefault();
+      warn(`the source's reader stopped (${event.message}); the destination reads for itself`);
+    };
+  }
+}
+
 /** The source as analyzed: its files readable by index, and shared for the workers. */
 interface AnalyzedSource extends Omit<SourceTree, "files"> {
   files: OpenFileTable;
@@ -242,6 +261,11 @@ export class BackupCoordinator {
     // is analyzed.
     const workers = layout.destinations.map(() => new DestinationWorker());
     const libc = libcAtHand();
+    // One destination's thread would read, hash and write each small file in turn, with a
+    // CPU to spare: a thread of its own reads ahead for it (SourceReader).
+    const reader = workers.length === 1 && libc && navigator.hardwareConcurrency > 1
+      ? new SourceReaderWorker((message) => emit({ type: "warning", message }))
+      : null;
     const trimmer = libc && setInterval(() => libc.trimHeap(), TRIM_INTERVAL_MS);
     const locks: DestinationLock[] = [];
     try {
@@ -255,16 +279,18 @@ export class BackupCoordinator {
           ),
         );
       }
-      return await this.#backup(workers, layout, start);
+      return await this.#backup(workers, reader, layout, start);
     } finally {
       if (trimmer) clearInterval(trimmer);
       for (const { worker } of workers) worker.terminate();
+      reader?.worker.terminate();
       await Promise.all(locks.map((lock) => lock.release()));
     }
   }
 
   async #backup(
     workers: DestinationWorker[],
+    reader: SourceReaderWorker | null,
     layout: Layout,
     start: number,
   ): Promise<BackupSummary> {
@@ -288,13 +314,28 @@ export class BackupCoordinator {
     this.#tallies = tallies;
     this.#progress = new ProgressAggregator(settings.destinations, this.now);
     // With several destinations, what one reads of the source is kept for the others.
-    const chunks = tallies.length > 1 ? sharedChunksMemory(tallies.length, tree.files.count) : null;
+    // With one, what the SourceReader reads of a local source is kept for it the same way.
+    const reads = reader && tree.local ? readRequestsMemory() : null;
+    const chunks = tallies.length > 1 || reads
+      ? sharedChunksMemory(Math.max(2, tallies.length), tree.files.count)
+      : null;
+    if (reader && reads && chunks) {
+      reader.worker.postMessage(
+        {
+          source: layout.source,
+          files: tree.shared,
+          chunks: { memory: chunks, destination: 1 },
+          requests: reads,
+          hash: settings.hash,
+        } satisfies SourceReaderJob,
+      );
+    }
     await Promise.all(
       tallies.map((tally, i) =>
         this.#runWorker(
           workers[i],
           i,
-          this.#job(i, tally.root, layout.source, tree, chunks),
+          this.#job(i, tally.root, layout.source, tree, chunks, reads),
           consistency,
           start,
         )
@@ -362,6 +403,7 @@ export class BackupCoordinator {
     source: string,
     tree: AnalyzedSource,
     chunks: SharedChunksMemory | null,
+    reads: Int32Array | null,
   ): DestinationJob {
     const { workers, retries, retryPauseMs, verify, order, priorities, limits, hash } =
       this.settings;
@@ -371,6 +413,7 @@ export class BackupCoordinator {
       sourceLocal: tree.local,
       files: tree.shared,
       chunks: chunks && { memory: chunks, destination: index },
+      reads,
       destinations: this.settings.destinations.length,
       folders: tree.folders,
       links: tree.links,

@@ -47,6 +47,11 @@ export interface DestinationJob {
    * one destination.
    */
   chunks: { memory: SharedChunksMemory; destination: number } | null;
+  /**
+   * With one destination and a SourceReader, the ring of the small files it asks the reader
+   * to read ahead (readRequestsMemory); `chunks` then holds what the reader read. Else null.
+   */
+  reads: Int32Array | null;
   /** How many destinations the run has, each with a worker of its own. */
   destinations: number;
   /** Every folder of the source tree, relative and "/"-separated, parents first. */

@@ -204,6 +204,30 @@ async function copyWhole(
 }
 
 /**
+ * Reads a small source whole for a destination that will copy it (SourceReader), into the
+ * slot of `claim`, checked against the scan and with the digest of its bytes by `hasher`
+ * (initialized). A source that cannot be read or is not as scanned gives the slot up: the
+ * destination's own read then finds out why, and tells.
+ */
+export async function readAheadForCopy(
+  sourcePath: string,
+  file: SourceFile,
+  buffer: Uint8Array,
+  hasher: Hasher,
+  claim: Claim,
+): Promise<void> {
+  const data = buffer.subarray(0, file.size);
+  try {
+    await readWhole(sourcePath, file, buffer, { localSource: true, sourceAhead: true });
+  } catch {
+    claim.abandon();
+    return;
+  }
+  hasher.update(data);
+  claim.fill(data, true, hasher.digest());
+}
+
+/**
  * Reads a small source whole into `buffer`, its `file.size` bytes, or throws the
  * SourceChangedError of a source not as scanned. One read holds the file; a short read before
  * its scanned size asks again.

@@ -25,6 +25,7 @@ import {
 import { copyFile, RESUME_MIN_BYTES } from "../copy/copy_strategy.ts";
 import { CommitBatch, CommitError, DEFAULT_LIMITS } from "../copy/commit_batch.ts";
 import { SharedChunks, TakenColumn } from "../copy/shared_chunks.ts";
+import { ReadRequests } from "../copy/source_reader.ts";
 import { fsyncFolder, removeStaleTemps, tempPathFor } from "../copy/durable.ts";
 import { type FileSystemHandle, libcAtHand, openLibc } from "../libc.ts";
 import { onLocalDisk } from "../local_disk.ts";
@@ -128,6 +129,11 @@ export class DestinationRun implements Disposable {
   #shared: SharedChunks | null;
   /** Bytes of each copy taken from another destination's read of the source (`#shared`). */
   #taken: TakenColumn;
+  /**
+   * With one destination and a CPU to spare, the small files this destination will copy,
+   * asked of the SourceReader's thread, which leaves them read and hashed in `#shared`.
+   */
+  #reads: ReadRequests | null;
   /** Folders whose entries changed and must be fsynced. */
   #touched = new Set<string>();
   /** The native path of each folder a copy went to, by its relative path: made once each. */
@@ -177,6 +183,7 @@ export class DestinationRun implements Disposable {
     this.#ahead = new Uint8Array(count);
     this.#shared = job.chunks && new SharedChunks(job.chunks.memory, job.chunks.destination);
     this.#taken = new TakenColumn(count);
+    this.#reads = job.reads && new ReadRequests(job.reads);
     this.#slots = job.workers === "auto" ? AUTO_START_SLOTS : job.workers;
     if (job.workers === "auto") {
       this.#timer = setInterval(() => this.#adaptSlots(), MONITOR_INTERVAL_MS);
@@ -195,6 +202,7 @@ export class DestinationRun implements Disposable {
   }
 
   [Symbol.dispose](): void {
+    this.#reads?.end();
     clearInterval(this.#timer);
     this.#fileSystem?.[Symbol.dispose]();
     this.#stats[Symbol.dispose]();
@@ -485,6 +493,7 @@ export class DestinationRun implements Disposable {
       (index, error) => this.#fail(index, error),
     );
     this.#shared?.releaseAll();
+    this.#reads?.end();
     await this.#batch?.flush();
     await Promise.all(this.#fatalChecks);
     this.#copied = null;
@@ -690,7 +699,8 @@ export class DestinationRun implements Disposable {
         }),
     );
     if (resumed > 0) this.#resumed.set(index, resumed);
-    this.#taken.set(index, file.size, taken);
+    // What the SourceReader read was read for this destination, not by another one.
+    this.#taken.set(index, file.size, this.#reads ? 0 : taken);
     // Read: the others need not keep its chunks for this destination.
     this.#shared?.release(index);
     this.#digests.set(index, { hash, digest });
@@ -754,9 +764,17 @@ export class DestinationRun implements Disposable {
    * The queue's read-ahead (READ_AHEAD) of the small files under `root` (the source, or this
    * destination, whose copies' pages are dropped first with `drop`), noted in `#ahead`; none
    * unless this destination commits in batches (a local disk), the run has as many
-   * destinations as CPUs or more, and libc is at hand.
+   * destinations as CPUs or more, and libc is at hand. With a SourceReader, the source's small
+   * files are asked of it instead.
    */
   #readAhead(root: string, drop: boolean): ((index: number) => void) | undefined {
+    const reads = this.#reads;
+    if (!drop && reads && this.#batch !== null) {
+      return (index) => {
+        const size = this.#files.sizes[index];
+        if (size > 0 && size < SMALL_BUFFER && this.#files.sparse[index] === 0) reads.ask(index);
+      };
+    }
     const libc = libcAtHand();
     if (!libc || this.#batch === null || this.job.destinations < navigator.hardwareConcurrency) {
       return undefined;
