@@ -39,7 +39,11 @@ import {
   shareFileTable,
 } from "./file_table.ts";
 import { type SharedChunksMemory, sharedChunksMemory, TakenColumn } from "../copy/shared_chunks.ts";
-import { readRequestsMemory, type SourceReaderJob } from "../copy/source_reader.ts";
+import {
+  type ReadRequestsMemory,
+  readRequestsMemory,
+  type SourceReaderJob,
+} from "../copy/source_reader.ts";
 
 export interface BackupSettings {
   source: string;
@@ -323,6 +327,7 @@ export class BackupCoordinator {
       reader.worker.postMessage(
         {
           source: layout.source,
+          destination: layout.destinations[0],
           files: tree.shared,
           chunks: { memory: chunks, destination: 1 },
           requests: reads,
@@ -403,7 +408,7 @@ export class BackupCoordinator {
     source: string,
     tree: AnalyzedSource,
     chunks: SharedChunksMemory | null,
-    reads: Int32Array | null,
+    reads: ReadRequestsMemory | null,
   ): DestinationJob {
     const { workers, retries, retryPauseMs, verify, order, priorities, limits, hash } =
       this.settings;

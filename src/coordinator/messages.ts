@@ -1,6 +1,7 @@
 import type { TaskOrder, TaskPriority } from "../queue/file_task.ts";
 import type { SharedFileTable } from "./file_table.ts";
 import type { SharedChunksMemory } from "../copy/shared_chunks.ts";
+import type { ReadRequestsMemory } from "../copy/source_reader.ts";
 import type { ContentHash, HashAlgorithm } from "../verify/hashers.ts";
 
 /**
@@ -51,7 +52,7 @@ export interface DestinationJob {
    * With one destination and a SourceReader, the ring of the small files it asks the reader
    * to read ahead (readRequestsMemory); `chunks` then holds what the reader read. Else null.
    */
-  reads: Int32Array | null;
+  reads: ReadRequestsMemory | null;
   /** How many destinations the run has, each with a worker of its own. */
   destinations: number;
   /** Every folder of the source tree, relative and "/"-separated, parents first. */

@@ -493,7 +493,6 @@ export class DestinationRun implements Disposable {
       (index, error) => this.#fail(index, error),
     );
     this.#shared?.releaseAll();
-    this.#reads?.end();
     await this.#batch?.flush();
     await Promise.all(this.#fatalChecks);
     this.#copied = null;
@@ -543,7 +542,10 @@ export class DestinationRun implements Disposable {
         // A read from the disk: the copy's pages are dropped from the cache first (even
         // after some other copy's could not be, which the read-back then says).
         const drop = dropper.readBack.source === "disk" ? dropper.drop : undefined;
-        const { digest, bytes, dropped } = await this.#withSlot(
+        // Read back by the SourceReader, if it was asked to and could.
+        const back = attempt === 1 ? await this.#reads?.readBack(index) : null;
+        if (back) await this.#pace(back.bytes);
+        const { digest, bytes, dropped } = back ?? await this.#withSlot(
           hash,
           size,
           (buffer, hasher) =>
@@ -568,6 +570,7 @@ export class DestinationRun implements Disposable {
       }),
       (index, error) => this.#fail(index, error),
     );
+    this.#reads?.end();
     return readBack;
   }
 
@@ -769,10 +772,13 @@ export class DestinationRun implements Disposable {
    */
   #readAhead(root: string, drop: boolean): ((index: number) => void) | undefined {
     const reads = this.#reads;
-    if (!drop && reads && this.#batch !== null) {
+    if (reads && this.#batch !== null) {
       return (index) => {
         const size = this.#files.sizes[index];
-        if (size > 0 && size < SMALL_BUFFER && this.#files.sparse[index] === 0) reads.ask(index);
+        if (size === 0 || size >= SMALL_BUFFER) return;
+        // A read-back by the run's hash (a recheck may have another).
+        if (drop && this.#digests.algorithm(index) === this.job.hash) reads.askBack(index);
+        else if (!drop && this.#files.sparse[index] === 0) reads.ask(index);
       };
     }
     const libc = libcAtHand();

@@ -2,6 +2,9 @@
  * The SourceReader in its own Web Worker, on real files: what the destination asks for is
  * left in the shared chunks, checked, with the digest sha256sum gives; what it cannot read
  * as scanned (changed, gone), what is too big or empty, and what was not asked for, is not.
+ * A copy asked to be read back comes back with the digest sha256sum gives of the copy, the
+ * bytes it holds (a short one too: the Verify compares them) and its pages dropped; a missing
+ * one does not come back.
  */
 import { assert } from "../deps.ts";
 import { path } from "../../src/deps.ts";
@@ -17,6 +20,22 @@ import { libcAtHand } from "../../src/libc.ts";
 import { sh, testFolder, writeRandomFile } from "../helpers.ts";
 
 const KiB = 1024;
+
+/** Runs the reader's worker on `job` while `ask` makes the requests, until it is done. */
+async function withReader(job: SourceReaderJob, ask: (requests: ReadRequests) => void) {
+  const worker = new Worker(
+    new URL("../../src/copy/source_reader_worker.ts", import.meta.url),
+    { type: "module" },
+  );
+  const done = new Promise((resolve) => worker.onmessage = resolve);
+  worker.postMessage(job);
+  const requests = new ReadRequests(job.requests);
+  ask(requests);
+  requests.end();
+  await done;
+  worker.terminate();
+  return requests;
+}
 
 Deno.test({
   name: "the source's reader leaves what is asked, read as scanned, with sha256sum's digest",
@@ -43,28 +62,18 @@ Deno.test({
     await Deno.remove(path.join(folder.path, "gone.jpg"));
 
     const memory = sharedChunksMemory(2, files.length);
-    const ring = readRequestsMemory();
-    const worker = new Worker(
-      new URL("../../src/copy/source_reader_worker.ts", import.meta.url),
-      { type: "module" },
-    );
-    const done = new Promise((resolve) => worker.onmessage = resolve);
-    worker.postMessage(
-      {
-        source: folder.path,
-        files: shareFileTable(fileTable(files)),
-        chunks: { memory, destination: 1 },
-        requests: ring,
-        hash: "sha256",
-      } satisfies SourceReaderJob,
-    );
-    const requests = new ReadRequests(ring);
-    files.forEach((file, index) => {
-      if (file.path !== "unasked.jpg") requests.ask(index);
-    });
-    requests.end();
-    await done;
-    worker.terminate();
+    const job: SourceReaderJob = {
+      source: folder.path,
+      destination: path.join(folder.path, "unused"),
+      files: shareFileTable(fileTable(files)),
+      chunks: { memory, destination: 1 },
+      requests: readRequestsMemory(),
+      hash: "sha256",
+    };
+    await withReader(job, (requests) =>
+      files.forEach((file, index) => {
+        if (file.path !== "unasked.jpg") requests.ask(index);
+      }));
 
     const chunks = new SharedChunks(memory, 0);
     const found: Record<string, string> = {};
@@ -92,5 +101,58 @@ Deno.test({
       "gone.jpg": "none",
       "unasked.jpg": "none",
     });
+  },
+});
+
+Deno.test({
+  name: "the source's reader reads copies back with sha256sum's digest, their pages dropped",
+  ignore: libcAtHand() === null,
+  fn: async () => {
+    await using folder = await testFolder();
+    const destination = path.join(folder.path, "ssd");
+    const sizes: Record<string, number> = {
+      "a.jpg": 5 * KiB,
+      "b/c.jpg": 60 * KiB,
+      "missing.jpg": 2 * KiB,
+      "short.jpg": 3 * KiB,
+    };
+    const files: SourceFile[] = [];
+    for (const [name, size] of Object.entries(sizes)) {
+      files.push({ path: name, size, mtimeMs: 0, mode: 0o644 });
+      if (name === "missing.jpg") continue;
+      await writeRandomFile(path.join(destination, name), name === "short.jpg" ? size - 1 : size);
+    }
+    const job: SourceReaderJob = {
+      source: path.join(folder.path, "card"),
+      destination,
+      files: shareFileTable(fileTable(files)),
+      chunks: { memory: sharedChunksMemory(2, files.length), destination: 1 },
+      requests: readRequestsMemory(),
+      hash: "sha256",
+    };
+    const requests = await withReader(
+      job,
+      (requests) => files.forEach((_, index) => requests.askBack(index)),
+    );
+
+    const found: Record<string, string> = {};
+    for (const [index, file] of files.entries()) {
+      const back = await requests.readBack(index);
+      if (!back) {
+        found[file.path] = "none";
+        continue;
+      }
+      const sum = await sh("sha256sum", [file.path], { cwd: destination });
+      assert.equal(back.digest, sum.stdout.split(" ")[0], `${file.path}: sha256sum's digest`);
+      assert.equal(back.dropped, true, `${file.path}: its pages were dropped`);
+      found[file.path] = `${back.bytes} bytes`;
+    }
+    assert.deepEqual(found, {
+      "a.jpg": `${5 * KiB} bytes`,
+      "b/c.jpg": `${60 * KiB} bytes`,
+      "missing.jpg": "none",
+      "short.jpg": `${3 * KiB - 1} bytes`,
+    });
+    assert.equal(await requests.readBack(0), null, "a read-back is taken once");
   },
 });

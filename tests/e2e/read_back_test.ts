@@ -63,7 +63,8 @@ Deno.test({
   fn: async () => {
     await using folder = await testFolder();
     const source = path.join(folder.path, "card");
-    // Under 64 KiB each: read whole where the destination commits in batches.
+    // Under 64 KiB each: read whole where the destination commits in batches; with a CPU to
+    // spare, read back by the SourceReader's thread, whose reads count as the process's.
     const count = DATA / (48 * 1024) / 2;
     for (let k = 0; k < count; k++) {
       await writeRandomFile(path.join(source, `d${k % 7}`, `IMG_${k}.XMP`), 48 * 1024);
