@@ -25,3 +25,24 @@ export async function forEachConcurrently<T>(
   };
   await Promise.all(Array.from({ length: Math.max(1, Math.min(limit, items.length)) }, lane));
 }
+
+/**
+ * Waits until `array[index]` is no longer `value` (another thread changed it and called
+ * Atomics.notify), or until `ms` have passed, without blocking the thread.
+ *
+ * @example
+ * await changedFrom(meta, lockAt, -1, 50); // the writer gave the slot back, or 50 ms passed
+ */
+export async function changedFrom(
+  array: Int32Array,
+  index: number,
+  value: number,
+  ms: number,
+): Promise<void> {
+  const wait = Atomics.waitAsync(array, index, value, ms);
+  if (!wait.async) return;
+  // The timer keeps the worker's event loop turning meanwhile: a waitAsync alone does not.
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  await Promise.race([wait.value, new Promise((done) => timer = setTimeout(done, ms))]);
+  clearTimeout(timer);
+}

@@ -29,6 +29,7 @@
  * with the compareExchange that reads it), on ARM as on x86: a chunk is never read while it is
  * written, and a reader sees all of what its writer wrote.
  */
+import { changedFrom } from "../concurrency.ts";
 import { CHUNK_SIZE } from "../verify/hashers.ts";
 
 /** Slots of one size. Every typed array is on a SharedArrayBuffer. */
@@ -215,7 +216,7 @@ export class SharedChunks {
       // Its writer has the slot: the chunk is being read now.
       if (waited) return none;
       waited = true;
-      await unlocked(meta, at, waitLimit(pool));
+      await changedFrom(meta, at + LOCK, -1, waitLimit(pool));
     }
   }
 
@@ -397,16 +398,6 @@ function pin(meta: Int32Array, at: number): boolean {
     if (readers < 0) return false;
     if (Atomics.compareExchange(meta, at + LOCK, readers, readers + 1) === readers) return true;
   }
-}
-
-/** Settles when the writer of the slot whose lock is at `at` gives it back, or `ms` on. */
-async function unlocked(meta: Int32Array, at: number, ms: number): Promise<void> {
-  const wait = Atomics.waitAsync(meta, at + LOCK, -1, ms);
-  if (!wait.async) return;
-  // The timer keeps the worker's event loop turning meanwhile: a waitAsync alone does not.
-  let timer: ReturnType<typeof setTimeout> | undefined;
-  await Promise.race([wait.value, new Promise((done) => timer = setTimeout(done, ms))]);
-  clearTimeout(timer);
 }
 
 /**

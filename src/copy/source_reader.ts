@@ -17,6 +17,7 @@
  * read, given up, or replaced): the reader only ever spares it work, and a source that cannot
  * be read, or changed, is left for the destination's own read to find and tell.
  */
+import { changedFrom } from "../concurrency.ts";
 import { fileAt, openFileTable, type SharedFileTable } from "../coordinator/file_table.ts";
 import type { Libc } from "../libc.ts";
 import { toNative } from "../relative_path.ts";
@@ -117,7 +118,7 @@ export class ReadRequests {
     const at = place * RESULT_WORDS;
     if (Atomics.compareExchange(results, at + STATE, WAITING, CANCELLED) === WAITING) return null;
     if (Atomics.load(results, at + STATE) === READING) {
-      await settled(results, at + STATE, READING, READ_BACK_WAIT_MS);
+      await changedFrom(results, at + STATE, READING, READ_BACK_WAIT_MS);
     }
     if (Atomics.load(results, at + STATE) !== READ) return null;
     const length = results[at + DIGEST_LENGTH];
@@ -141,16 +142,6 @@ export class ReadRequests {
     Atomics.store(ring, ASKED, ++this.#asked);
     Atomics.notify(ring, ASKED);
   }
-}
-
-/** Waits until `array[index]` is no longer `value`, or `ms` have passed. */
-async function settled(array: Int32Array, index: number, value: number, ms: number) {
-  const wait = Atomics.waitAsync(array, index, value, ms);
-  if (!wait.async) return;
-  // The timer keeps the worker's event loop turning meanwhile: a waitAsync alone does not.
-  let timer: ReturnType<typeof setTimeout> | undefined;
-  await Promise.race([wait.value, new Promise((done) => timer = setTimeout(done, ms))]);
-  clearTimeout(timer);
 }
 
 /** What the reader's thread is given, once. */
