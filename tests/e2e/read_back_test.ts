@@ -9,7 +9,10 @@ import { path } from "../../src/deps.ts";
 import {
   FANOUT_PERMISSIONS,
   fanoutArgs,
+  jsonEvents,
   runFanout,
+  sh,
+  spawnFanout,
   testFolder,
   writeRandomFile,
 } from "../helpers.ts";
@@ -129,4 +132,40 @@ Deno.test("without --allow-ffi or --allow-sys the output says the check read fro
     assert.match(run.stderr, reason);
     assert.doesNotMatch(run.stderr, /read back from disk/);
   }
+});
+
+Deno.test("a small copy changed on the disk before its read-back is caught and copied again", async () => {
+  await using folder = await testFolder();
+  const source = path.join(folder.path, "card");
+  const names = Array.from({ length: 100 }, (_, k) => `IMG_${String(k).padStart(3, "0")}.XMP`);
+  for (const name of names) await writeRandomFile(path.join(source, name), 20 * 1024);
+  const destination = path.join(folder.path, "ssd");
+  // Held to 1 MB/s, so that the Verify (in path order) takes about two seconds, and the copy
+  // near its end is changed long before its read-back is asked for (with a CPU to spare, of
+  // the SourceReader's thread, 32 files ahead).
+  const victim = path.join(destination, names[90]);
+  const child = spawnFanout(["backup", "--json", "--limit", "1=1M", source, destination]);
+  // deno-lint-ignore no-explicit-any
+  const events: any[] = [];
+  for await (const event of jsonEvents(child)) {
+    events.push(event);
+    if (event.type === "phase" && event.phase === "verify" && event.state === "start") {
+      const bytes = await Deno.readFile(victim);
+      bytes[100] ^= 0xff;
+      using file = await Deno.open(victim, { write: true });
+      await file.write(bytes);
+      await file.sync();
+    }
+  }
+  assert.equal((await child.status).code, 0);
+  const verified = events.filter((e) => e.type === "file" && e.status === "verified");
+  assert.equal(verified.length, names.length);
+  const again = verified.filter((e) => e.attempts > 1).map((e) => e.path);
+  assert.deepEqual(again, [names[90]], "only the changed copy was copied again");
+  const diff = await sh("diff", ["-r", "--exclude=.fanout", source, destination]);
+  assert.equal(diff.code, 0, diff.stdout);
+  const check = await sh("sha256sum", ["-c", "--quiet", ".fanout/SHA256SUMS"], {
+    cwd: destination,
+  });
+  assert.equal(check.code, 0, check.stdout);
 });
