@@ -130,8 +130,9 @@ export class DestinationRun implements Disposable {
   /** Bytes of each copy taken from another destination's read of the source (`#shared`). */
   #taken: TakenColumn;
   /**
-   * With one destination and a CPU to spare, the small files this destination will copy,
-   * asked of the SourceReader's thread, which leaves them read and hashed in `#shared`.
+   * With one destination and a CPU to spare, the small files this destination will copy and
+   * then read back, asked of the SourceReader's thread: it leaves a source read and hashed in
+   * `#shared`, a copy's read-back with its result.
    */
   #reads: ReadRequests | null;
   /** Folders whose entries changed and must be fsynced. */
@@ -767,8 +768,8 @@ export class DestinationRun implements Disposable {
    * The queue's read-ahead (READ_AHEAD) of the small files under `root` (the source, or this
    * destination, whose copies' pages are dropped first with `drop`), noted in `#ahead`; none
    * unless this destination commits in batches (a local disk), the run has as many
-   * destinations as CPUs or more, and libc is at hand. With a SourceReader, the source's small
-   * files are asked of it instead.
+   * destinations as CPUs or more, and libc is at hand. With a SourceReader, small files (a
+   * source's, or a copy's to read back by the run's hash) are asked of it instead.
    */
   #readAhead(root: string, drop: boolean): ((index: number) => void) | undefined {
     const reads = this.#reads;
