@@ -172,17 +172,9 @@ async function copyWhole(
   // The digest of a file taken whole comes with it, made by its reader of the same bytes.
   let digest = got?.taken === "checked" ? got.digest : null;
   if (!got || got.taken === "none") {
-    try {
-      await readWhole(sourcePath, file, buffer, options);
-    } catch (error) {
-      got?.claim?.abandon();
-      throw error;
-    }
     if (got?.claim) {
-      hasher.update(data);
-      digest = hasher.digest();
-      got.claim.fill(data, true, digest);
-    }
+      digest = await readForOthers(sourcePath, file, buffer, hasher, got.claim, options);
+    } else await readWhole(sourcePath, file, buffer, options);
   } else if (got.taken === "chunk") {
     // A chunk filled before its reader's check: the source is checked here.
     using source = await openSource(sourcePath);
@@ -216,15 +208,40 @@ export async function readAheadForCopy(
   hasher: Hasher,
   claim: Claim,
 ): Promise<void> {
+  try {
+    await readForOthers(sourcePath, file, buffer, hasher, claim, {
+      localSource: true,
+      sourceAhead: true,
+    });
+  } catch {
+    // Given up: the destination's own read tells why.
+  }
+}
+
+/**
+ * Reads a small source whole into `buffer` (see readWhole) for the others too: the slot of
+ * `claim` is filled with it, checked, and with its digest by `hasher` (initialized), which is
+ * returned. A read that fails gives the slot up, and throws.
+ */
+async function readForOthers(
+  sourcePath: string,
+  file: SourceFile,
+  buffer: Uint8Array,
+  hasher: Hasher,
+  claim: Claim,
+  options: CopyOptions,
+): Promise<string> {
   const data = buffer.subarray(0, file.size);
   try {
-    await readWhole(sourcePath, file, buffer, { localSource: true, sourceAhead: true });
-  } catch {
+    await readWhole(sourcePath, file, buffer, options);
+  } catch (error) {
     claim.abandon();
-    return;
+    throw error;
   }
   hasher.update(data);
-  claim.fill(data, true, hasher.digest());
+  const digest = hasher.digest();
+  claim.fill(data, true, digest);
+  return digest;
 }
 
 /**

@@ -30,7 +30,7 @@
  * written, and a reader sees all of what its writer wrote.
  */
 import { changedFrom } from "../concurrency.ts";
-import { CHUNK_SIZE } from "../verify/hashers.ts";
+import { CHUNK_SIZE, LONGEST_DIGEST } from "../verify/hashers.ts";
 
 /** Slots of one size. Every typed array is on a SharedArrayBuffer. */
 interface PoolMemory {
@@ -74,8 +74,8 @@ const WANTED = 5;
 /** The length of the hex digest kept with a whole file's chunk; 0 without one. */
 const DIGEST = 6;
 const FIELDS = 7;
-/** Room for the longest hex digest (SHA-256, BLAKE3). */
-const DIGEST_TEXT = 64;
+/** Room for the longest hex digest. */
+const DIGEST_TEXT = LONGEST_DIGEST;
 
 /** Small slots a small file may live in. */
 const WAYS = 8;

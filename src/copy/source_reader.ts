@@ -21,7 +21,12 @@ import { changedFrom } from "../concurrency.ts";
 import { fileAt, openFileTable, type SharedFileTable } from "../coordinator/file_table.ts";
 import type { Libc } from "../libc.ts";
 import { toNative } from "../relative_path.ts";
-import { createHasher, type HashAlgorithm, type Hasher } from "../verify/hashers.ts";
+import {
+  createHasher,
+  type HashAlgorithm,
+  type Hasher,
+  LONGEST_DIGEST,
+} from "../verify/hashers.ts";
 import { readAheadForCopy } from "./copy_strategy.ts";
 import { SharedChunks, type SharedChunksMemory, SMALL_CHUNK } from "./shared_chunks.ts";
 
@@ -42,8 +47,8 @@ const BYTES = 1;
 const DROPPED = 2;
 const DIGEST_LENGTH = 3;
 const RESULT_WORDS = 4;
-/** Room for the longest hex digest (SHA-256, BLAKE3). */
-const DIGEST_TEXT = 64;
+/** Room for the longest hex digest. */
+const DIGEST_TEXT = LONGEST_DIGEST;
 
 /** A read-back's states: asked; taken back by the destination; being read; read; failed. */
 const WAITING = 1;

@@ -16,6 +16,9 @@ export const DIGEST_LENGTH: Readonly<Record<HashAlgorithm, number>> = {
   blake3: 64,
 };
 
+/** Room for the longest hex digest of any algorithm (SHA-256, BLAKE3). */
+export const LONGEST_DIGEST = Math.max(...Object.values(DIGEST_LENGTH));
+
 /** A whole digest of each algorithm in lowercase hex, as records hold them. */
 export const DIGEST_PATTERN = Object.fromEntries(
   HASH_ALGORITHMS.map((hash) => [hash, new RegExp(`^[0-9a-f]{${DIGEST_LENGTH[hash]}}$`)]),
