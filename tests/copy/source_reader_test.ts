@@ -21,6 +21,18 @@ import { sh, testFolder, writeRandomFile } from "../helpers.ts";
 
 const KiB = 1024;
 
+/** A job for the reader: SHA-256, shared chunks for it (1) and one destination (0). */
+function readerJob(source: string, destination: string, files: SourceFile[]): SourceReaderJob {
+  return {
+    source,
+    destination,
+    files: shareFileTable(fileTable(files)),
+    chunks: { memory: sharedChunksMemory(2, files.length), destination: 1 },
+    requests: readRequestsMemory(),
+    hash: "sha256",
+  };
+}
+
 /** Runs the reader's worker on `job` while `ask` makes the requests, until it is done. */
 async function withReader(job: SourceReaderJob, ask: (requests: ReadRequests) => void) {
   const worker = new Worker(
@@ -61,21 +73,13 @@ Deno.test({
     await Deno.utime(path.join(folder.path, "changed.jpg"), new Date(), new Date(2001, 0, 1));
     await Deno.remove(path.join(folder.path, "gone.jpg"));
 
-    const memory = sharedChunksMemory(2, files.length);
-    const job: SourceReaderJob = {
-      source: folder.path,
-      destination: path.join(folder.path, "unused"),
-      files: shareFileTable(fileTable(files)),
-      chunks: { memory, destination: 1 },
-      requests: readRequestsMemory(),
-      hash: "sha256",
-    };
+    const job = readerJob(folder.path, path.join(folder.path, "unused"), files);
     await withReader(job, (requests) =>
       files.forEach((file, index) => {
         if (file.path !== "unasked.jpg") requests.ask(index);
       }));
 
-    const chunks = new SharedChunks(memory, 0);
+    const chunks = new SharedChunks(job.chunks.memory, 0);
     const found: Record<string, string> = {};
     for (const [index, file] of files.entries()) {
       const into = new Uint8Array(file.size);
@@ -122,14 +126,7 @@ Deno.test({
       if (name === "missing.jpg") continue;
       await writeRandomFile(path.join(destination, name), name === "short.jpg" ? size - 1 : size);
     }
-    const job: SourceReaderJob = {
-      source: path.join(folder.path, "card"),
-      destination,
-      files: shareFileTable(fileTable(files)),
-      chunks: { memory: sharedChunksMemory(2, files.length), destination: 1 },
-      requests: readRequestsMemory(),
-      hash: "sha256",
-    };
+    const job = readerJob(path.join(folder.path, "card"), destination, files);
     const requests = await withReader(
       job,
       (requests) => files.forEach((_, index) => requests.askBack(index)),
