@@ -61,6 +61,8 @@ export interface SharedChunksMemory {
   progress: Int32Array;
   /** Counts the chunks filled, to tell the oldest slot of a set. */
   clock: Int32Array;
+  /** 1 for each small file whose read ahead (posix_fadvise WILLNEED) a destination started. */
+  aheads: Uint8Array;
   pools: PoolMemory[];
 }
 
@@ -76,6 +78,32 @@ const DIGEST = 6;
 const FIELDS = 7;
 /** Room for the longest hex digest. */
 const DIGEST_TEXT = LONGEST_DIGEST;
+
+/**
+ * The place in the set from `first` of its oldest slot not `tried` yet, which it marks: a
+ * slot every destination that wanted its chunk has taken counts as older than any other.
+ * Stamps and wants are read without a lock: hints for the choice, not facts.
+ */
+function oldestUntried(meta: Int32Array, first: number, ways: number, tried: Uint8Array): number {
+  let oldest = -1;
+  let oldestAge = Infinity;
+  for (let k = 0; k < ways; k++) {
+    if (tried[k] === 1) continue;
+    const at = (first + k) * FIELDS;
+    const age = meta[at + STAMP] - (meta[at + WANTED] <= 0 ? 0x40000000 : 0);
+    if (age < oldestAge) {
+      oldest = k;
+      oldestAge = age;
+    }
+  }
+  tried[oldest] = 1;
+  return oldest;
+}
+
+/** A digest taken, copied out of the shared memory to be decoded. */
+const digestText = new Uint8Array(DIGEST_TEXT);
+/** Hex digits are ASCII: UTF-8 decodes them as they are, and fastest. */
+const ascii = new TextDecoder();
 
 /** Small slots a small file may live in. */
 const WAYS = 8;
@@ -133,6 +161,7 @@ export function sharedChunksMemory(
     destinations,
     progress: new Int32Array(new SharedArrayBuffer(destinations * files * 4)),
     clock: new Int32Array(new SharedArrayBuffer(4)),
+    aheads: new Uint8Array(new SharedArrayBuffer(files)),
     pools: [pool(SMALL_CHUNK, size.small, WAYS), pool(CHUNK_SIZE, size.large, size.large)],
   };
 }
@@ -166,11 +195,22 @@ export class SharedChunks {
   /** This destination's number, from 0. */
   readonly #self: number;
   readonly #files: number;
+  /** Which slots of a set `claim` tried, by their place in it. */
+  readonly #tried: Uint8Array;
 
   constructor(memory: SharedChunksMemory, self: number) {
     this.#memory = memory;
     this.#self = self;
     this.#files = memory.progress.length / memory.destinations;
+    this.#tried = new Uint8Array(Math.max(...memory.pools.map((pool) => pool.ways)));
+  }
+
+  /**
+   * True for the first destination to start `file`'s read ahead, false for the others: the
+   * pages are in memory or on their way once one has, however many destinations read them.
+   */
+  firstAhead(file: number): boolean {
+    return Atomics.compareExchange(this.#memory.aheads, file, 0, 1) === 0;
   }
 
   /**
@@ -207,8 +247,11 @@ export class SharedChunks {
           Atomics.sub(meta, at + WANTED, 1);
           if (meta[at + CHECKED] !== 1) return { taken: "chunk", digest: null };
           const length = meta[at + DIGEST];
-          const text = digests.subarray(slot * DIGEST_TEXT, slot * DIGEST_TEXT + length);
-          return { taken: "checked", digest: length > 0 ? String.fromCharCode(...text) : null };
+          if (length === 0) return { taken: "checked", digest: null };
+          // A TextDecoder reads no shared memory: the digest is copied out first.
+          const text = digestText.subarray(0, length);
+          text.set(digests.subarray(slot * DIGEST_TEXT, slot * DIGEST_TEXT + length));
+          return { taken: "checked", digest: ascii.decode(text) };
         } finally {
           Atomics.sub(meta, at + LOCK, 1);
         }
@@ -252,13 +295,12 @@ export class SharedChunks {
     const { clock } = this.#memory;
     const { meta, offsets, data, slotBytes, digests, fillMicros } = pool;
     const first = this.#firstSlot(pool, file, offset);
-    // Stamps and wants read without a lock: hints for the choice, not facts.
-    const age = (slot: number) =>
-      meta[slot * FIELDS + STAMP] - (meta[slot * FIELDS + WANTED] <= 0 ? 0x40000000 : 0);
-    const order = Array.from({ length: pool.ways }, (_, k) => first + k)
-      .sort((a, b) => age(a) - age(b));
     const wanted = () => this.#wanted(file, offset);
-    for (const slot of order) {
+    // The set's slots from the oldest on, until one is free.
+    const { ways } = pool;
+    const tried = this.#tried.fill(0, 0, ways);
+    for (let attempt = 0; attempt < ways; attempt++) {
+      const slot = first + oldestUntried(meta, first, ways, tried);
       const at = slot * FIELDS;
       if (Atomics.compareExchange(meta, at + LOCK, 0, -1) !== 0) continue;
       meta[at + FILE] = file;

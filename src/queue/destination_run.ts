@@ -786,8 +786,14 @@ export class DestinationRun implements Disposable {
     if (!libc || this.#batch === null || this.job.destinations < navigator.hardwareConcurrency) {
       return undefined;
     }
+    // One destination starts a source file's read ahead; the others' reads find it started.
+    const shared = drop ? null : this.#shared;
     return (index) => {
       if (this.#files.sizes[index] >= SMALL_BUFFER) return;
+      if (shared && !shared.firstAhead(index)) {
+        this.#ahead[index] = AHEAD;
+        return;
+      }
       const started = libc.readAhead(toNative(root, this.#files.path(index)), drop);
       this.#ahead[index] = started === "dropped" ? AHEAD_DROPPED : started === "ahead" ? AHEAD : 0;
     };

@@ -45,6 +45,14 @@ Deno.test("a chunk one destination read is taken by another, byte for byte", asy
   }
 });
 
+Deno.test("one destination starts a file's read ahead; the others find it started", () => {
+  const [first, second] = twoDestinations(8);
+  assert.equal(first.firstAhead(3), true);
+  assert.equal(second.firstAhead(3), false);
+  assert.equal(first.firstAhead(3), false);
+  assert.equal(second.firstAhead(4), true, "each file on its own");
+});
+
 Deno.test("only the same file, offset and length match", async () => {
   const [first, second] = twoDestinations();
   first.claim(1, 0, 100)!.fill(pattern(1, 0, 100));
