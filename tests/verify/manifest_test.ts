@@ -67,6 +67,19 @@ Deno.test("formatManifest then parseManifest gives back every entry, sorted by p
   );
 });
 
+Deno.test("formatEntry writes the bytes JSON.stringify writes of the entry, field for field", () => {
+  const withLink = fc.record({
+    link: fc.option(fc.string({ unit: "binary" }), { nil: undefined }),
+  });
+  fc.assert(
+    fc.property(entryArbitrary, withLink, (e, { link }) => {
+      const { path: rel, size, mtimeMs, hash, digest, verifiedAt } = e;
+      const object = { path: rel, size, mtimeMs, [hash]: digest, verifiedAt, link };
+      assert.equal(formatEntry({ ...e, link }), JSON.stringify(object));
+    }),
+  );
+});
+
 Deno.test("formatManifest writes equal records as equal bytes, whatever the input order", () => {
   const entries = [entry("b.jpg"), entry("a/c.jpg"), entry("a.jpg", { verifiedAt: null })];
   assert.equal(formatManifest(entries, "sha256"), formatManifest([...entries].reverse(), "sha256"));
