@@ -6,6 +6,7 @@
  */
 import { ExitCode } from "../errors.ts";
 import { digestField, type HashAlgorithm } from "../verify/hashers.ts";
+import { forEachFileResult } from "../queue/file_results.ts";
 import { readManifest, writeRecords } from "../verify/manifest.ts";
 import type {
   BackupSummary,
@@ -113,22 +114,23 @@ class DestinationTally {
     this.shared = new TakenColumn(files);
   }
 
-  add(result: FileResult): void {
+  /** Counts `result`, of the file at `path` of `size` bytes. */
+  add(result: FileResult, path: string, size: number): void {
     if (result.status === "skipped") {
       this.skipped++;
       return;
     }
     if (result.status === "failed") {
       this.failed++;
-      this.failures.push({ destination: this.name, path: result.path, error: result.error ?? "" });
+      this.failures.push({ destination: this.name, path, error: result.error ?? "" });
       return;
     }
     // A copy made by an earlier, stopped run is read back without a copy (attempts 0).
     if (result.attempts > 0) {
       this.copied++;
-      this.bytes += result.size;
+      this.bytes += size;
       this.sharedBytes += result.shared ?? 0;
-      this.shared.set(result.index, result.size, result.shared ?? 0);
+      this.shared.set(result.index, size, result.shared ?? 0);
     }
     if (result.status === "verified") this.verified++;
     this.good[result.index] = result.attempts > 0 ? GOOD_COPIED : GOOD_READ;
@@ -469,7 +471,10 @@ export class BackupCoordinator {
             break;
           }
           case "files":
-            for (const result of message.results) this.#onFile(tally, result, consistency);
+            forEachFileResult(
+              message.results,
+              (result) => this.#onFile(tally, result, consistency),
+            );
             break;
           case "stats":
             this.#progress.update(index, message.stats);
@@ -515,16 +520,17 @@ export class BackupCoordinator {
   }
 
   #onFile(tally: DestinationTally, result: FileResult, consistency: SourceConsistency): void {
+    const { path, size } = this.#fileAt(result.index);
     if (result.status !== "skipped" && result.content !== undefined) {
       if (consistency.record(result.index, result.content)) this.#revokeEverywhere(result.index);
       if (consistency.isInconsistent(result.index) && result.status !== "failed") {
         result = { ...result, status: "failed", error: SOURCE_CHANGED };
         // This destination's records, written when it finishes, will list the file as good.
-        tally.revoked.push(result.path);
+        tally.revoked.push(path);
       }
     }
-    tally.add(result);
-    const { index: _index, path, size, status, content, ...rest } = result;
+    tally.add(result, path, size);
+    const { index: _index, status, content, ...rest } = result;
     this.#emit({
       type: "file",
       destination: tally.name,
@@ -538,10 +544,7 @@ export class BackupCoordinator {
 
   /** Fails a file in every destination that already reported it good. */
   #revokeEverywhere(index: number): void {
-    const { files, links } = this.#source!;
-    const count = files.count;
-    const path = index < count ? files.path(index) : links[index - count].path;
-    const size = index < count ? files.sizes[index] : 0;
+    const { path, size } = this.#fileAt(index);
     for (const tally of this.#tallies) {
       if (!tally.revoke(index, path, size, SOURCE_CHANGED, this.settings.verify)) continue;
       this.#emit({
@@ -553,6 +556,15 @@ export class BackupCoordinator {
         error: SOURCE_CHANGED,
       });
     }
+  }
+
+  /** The path and size of a file by its index in the results (a link's size is 0). */
+  #fileAt(index: number): { path: string; size: number } {
+    const { files, links } = this.#source!;
+    const count = files.count;
+    return index < count
+      ? { path: files.path(index), size: files.sizes[index] }
+      : { path: links[index - count].path, size: 0 };
   }
 
   /** Drops the files failed by the source check from the records of their destinations. */

@@ -90,15 +90,16 @@ export interface ReadBack {
 /** The final state of one file in one destination for this run. */
 export type FileStatus = "verified" | "copied" | "skipped" | "failed";
 
-/** What happened to one file in one destination. */
+/**
+ * What happened to one file in one destination. Its path and size are the coordinator's own
+ * by the file's index (its table, its links).
+ */
 export interface FileResult {
   /**
    * The file's index in the job's table; for a link (--links), the table's length plus its
    * index among the links.
    */
   index: number;
-  path: string;
-  size: number;
   status: FileStatus;
   /**
    * The hash of the bytes read from the source, or for a skipped file its record's (which may
@@ -115,6 +116,28 @@ export interface FileResult {
   link?: string;
   /** Why the file failed. */
   error?: string;
+}
+
+/**
+ * File results as columns, row by row in the order they were done (FileResultsBuilder): a
+ * batch of 512 costs the structured clone a few typed arrays and strings, not 512 objects
+ * made anew on the main thread.
+ */
+export interface FileResults {
+  count: number;
+  indices: Int32Array;
+  /** Each row's status, by its index in FILE_STATUSES. */
+  statuses: Uint8Array;
+  attempts: Uint8Array;
+  /** Each row's hash algorithm (1 + its index in HASH_ALGORITHMS), 0 for none. */
+  hashes: Uint8Array;
+  /** The hex digests of the rows that have one, one after another. */
+  digests: string;
+  /** `shared` and `resumed` by row, 0 for none. */
+  shared: Float64Array;
+  resumed: Float64Array;
+  /** The rows with an error or a link target, which are few. */
+  notes: { row: number; error?: string; link?: string }[];
 }
 
 /** A change of a destination's slot count by the ThroughputMonitor. */
@@ -161,7 +184,7 @@ export type FromWorker =
   | { type: "warning"; message: string; path?: string }
   | ({ type: "workers" } & WorkersChange)
   /** File results in the order they were done: the `file` messages, batched. */
-  | { type: "files"; results: FileResult[] }
+  | { type: "files"; results: FileResults }
   | { type: "stats"; stats: DestinationStats }
   /** Something other than a file failed (a folder could not be created): the run fails. */
   | { type: "error"; message: string; path?: string }

@@ -328,12 +328,9 @@ export class DestinationRun implements Disposable {
     this.#stats.planned(job.verify ? 2 * bytes + recheckBytes : bytes);
     post({ type: "phase", phase: "manifest", state: "end", files: plan.copy.length, bytes });
     for (const { index, record } of plan.skip) {
-      const { path: rel, size, hash, digest } = record;
+      const { hash, digest } = record;
       const content = { hash, digest };
-      post({
-        type: "file",
-        result: { index, path: rel, size, status: "skipped", content, attempts: 0 },
-      });
+      post({ type: "file", result: { index, status: "skipped", content, attempts: 0 } });
     }
     return { records, plan };
   }
@@ -406,13 +403,7 @@ export class DestinationRun implements Disposable {
         verifiedAt: null,
         link: target,
       };
-      const result = {
-        index: first + k,
-        path: rel,
-        size: 0,
-        content: { hash, digest },
-        link: target,
-      };
+      const result = { index: first + k, content: { hash, digest }, link: target };
       const native = toNative(root, rel);
       try {
         const blocked = this.#blockedFolder(parentOf(rel));
@@ -636,8 +627,6 @@ export class DestinationRun implements Disposable {
     const resumed = this.#resumed.get(index);
     return {
       index,
-      path: this.#files.path(index),
-      size: this.#files.sizes[index],
       status,
       ...this.#content(index),
       attempts: this.#copies[index],
@@ -661,11 +650,13 @@ export class DestinationRun implements Disposable {
   /** The record of a file copied (or verified) this run. */
   #entry(index: number): ManifestEntry {
     const verifiedAt = this.#verifiedAt[index];
+    const { hash, digest } = this.#digests.get(index)!;
     return {
       path: this.#files.path(index),
       size: this.#files.sizes[index],
       mtimeMs: this.#files.mtimes[index],
-      ...this.#digests.get(index)!,
+      hash,
+      digest,
       verifiedAt: verifiedAt === 0 ? null : new Date(verifiedAt).toISOString(),
     };
   }
@@ -754,8 +745,6 @@ export class DestinationRun implements Disposable {
       type: "file",
       result: {
         index,
-        path: this.#files.path(index),
-        size: this.#files.sizes[index],
         status: "failed",
         ...this.#content(index),
         attempts: this.#copies[index],

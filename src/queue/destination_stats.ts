@@ -3,13 +3,14 @@
  * passes through `post` here and updates them, the copy loop adds bytes, and a timer sends
  * the stats to the coordinator at most 4 times a second, only when they changed.
  *
- * File results go to the coordinator in batches (`files`), at most FILE_BATCH at a time and
- * at least every STATS_INTERVAL_MS: one message per file costs the main thread a task each,
- * and a burst of 100,000 of them (the copies of a --no-verify run, told at its end) would
- * queue 100,000 messages at once. Any other message sends the batch first, so the order of
- * everything the worker says is kept.
+ * File results go to the coordinator in batches of columns (`files`, FileResults), at most
+ * FILE_BATCH at a time and at least every STATS_INTERVAL_MS: one message per file costs the
+ * main thread a task each, and a burst of 100,000 of them (the copies of a --no-verify run,
+ * told at its end) would queue 100,000 messages at once. Any other message sends the batch
+ * first, so the order of everything the worker says is kept.
  */
-import type { DestinationStats, FileResult, FromWorker } from "../coordinator/messages.ts";
+import type { DestinationStats, FromWorker } from "../coordinator/messages.ts";
+import { FileResultsBuilder } from "./file_results.ts";
 
 type Post = (message: FromWorker) => void;
 
@@ -23,7 +24,7 @@ export class StatsReporter implements Disposable {
   #stats: DestinationStats;
   #changed = true;
   #timer: ReturnType<typeof setInterval>;
-  #files: FileResult[] = [];
+  #files = new FileResultsBuilder(FILE_BATCH);
 
   constructor(
     filesTotal: number,
@@ -56,8 +57,8 @@ export class StatsReporter implements Disposable {
         stats.filesDone++;
         if (message.result.status === "failed") stats.failures++;
         this.#changed = true;
-        this.#files.push(message.result);
-        if (this.#files.length >= FILE_BATCH) this.#sendFiles();
+        this.#files.add(message.result);
+        if (this.#files.full) this.#sendFiles();
         return;
       case "workers":
         stats.workers = message.workers;
@@ -74,9 +75,8 @@ export class StatsReporter implements Disposable {
   };
 
   #sendFiles(): void {
-    if (this.#files.length === 0) return;
-    this.send({ type: "files", results: this.#files });
-    this.#files = [];
+    if (this.#files.count === 0) return;
+    this.send({ type: "files", results: this.#files.take() });
   }
 
   /** The work ahead: bytes to copy, and to read back again when verifying. */

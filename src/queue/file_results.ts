@@ -1,0 +1,119 @@
+/**
+ * FileResultsBuilder: a destination's file results gathered as columns (FileResults) for the
+ * coordinator, and `forEachFileResult` reading them back there. A result posted as an object
+ * costs the structured clone every field of it twice, in the worker and again on the main
+ * thread, for each of the 100,000 files of a run times its destinations; as columns a batch
+ * is a few typed arrays and two strings.
+ */
+import type { FileResult, FileResults, FileStatus } from "../coordinator/messages.ts";
+import { DIGEST_LENGTH, HASH_ALGORITHMS } from "../verify/hashers.ts";
+
+/** The statuses by their code in FileResults. */
+export const FILE_STATUSES: readonly FileStatus[] = ["verified", "copied", "skipped", "failed"];
+
+export class FileResultsBuilder {
+  #count = 0;
+  readonly #indices: Int32Array;
+  readonly #statuses: Uint8Array;
+  readonly #attempts: Uint8Array;
+  readonly #hashes: Uint8Array;
+  readonly #shared: Float64Array;
+  readonly #resumed: Float64Array;
+  #digests: string[] = [];
+  #notes: FileResults["notes"] = [];
+
+  /** Room for `capacity` results between two `take`s. */
+  constructor(readonly capacity: number) {
+    this.#indices = new Int32Array(capacity);
+    this.#statuses = new Uint8Array(capacity);
+    this.#attempts = new Uint8Array(capacity);
+    this.#hashes = new Uint8Array(capacity);
+    this.#shared = new Float64Array(capacity);
+    this.#resumed = new Float64Array(capacity);
+  }
+
+  get count(): number {
+    return this.#count;
+  }
+
+  get full(): boolean {
+    return this.#count === this.capacity;
+  }
+
+  /** Adds a result; there must be room (not `full`). */
+  add(result: FileResult): void {
+    if (this.full) throw new RangeError(`no room for more than ${this.capacity} file results`);
+    const row = this.#count++;
+    const { content, error, link } = result;
+    this.#indices[row] = result.index;
+    this.#statuses[row] = FILE_STATUSES.indexOf(result.status);
+    this.#attempts[row] = Math.min(255, result.attempts);
+    this.#hashes[row] = content ? HASH_ALGORITHMS.indexOf(content.hash) + 1 : 0;
+    if (content) this.#digests.push(content.digest);
+    this.#shared[row] = result.shared ?? 0;
+    this.#resumed[row] = result.resumed ?? 0;
+    if (error !== undefined || link !== undefined) {
+      this.#notes.push({
+        row,
+        ...(error === undefined ? {} : { error }),
+        ...(link === undefined ? {} : { link }),
+      });
+    }
+  }
+
+  /** The results added since the last `take`, which starts afresh. */
+  take(): FileResults {
+    const count = this.#count;
+    const results: FileResults = {
+      count,
+      indices: this.#indices.slice(0, count),
+      statuses: this.#statuses.slice(0, count),
+      attempts: this.#attempts.slice(0, count),
+      hashes: this.#hashes.slice(0, count),
+      digests: this.#digests.join(""),
+      shared: this.#shared.slice(0, count),
+      resumed: this.#resumed.slice(0, count),
+      notes: this.#notes,
+    };
+    this.#count = 0;
+    this.#digests = [];
+    this.#notes = [];
+    return results;
+  }
+}
+
+/**
+ * Calls `each` with every result of `results`, in order, as the object that was added.
+ *
+ * @example
+ * forEachFileResult(message.results, (result) => tally.add(result));
+ */
+export function forEachFileResult(
+  results: FileResults,
+  each: (result: FileResult) => void,
+): void {
+  const { indices, statuses, attempts, hashes, digests, shared, resumed, notes } = results;
+  let digestAt = 0;
+  let note = 0;
+  for (let row = 0; row < results.count; row++) {
+    const result: FileResult = {
+      index: indices[row],
+      status: FILE_STATUSES[statuses[row]],
+      attempts: attempts[row],
+    };
+    if (hashes[row] !== 0) {
+      const hash = HASH_ALGORITHMS[hashes[row] - 1];
+      const end = digestAt + DIGEST_LENGTH[hash];
+      result.content = { hash, digest: digests.slice(digestAt, end) };
+      digestAt = end;
+    }
+    if (resumed[row] !== 0) result.resumed = resumed[row];
+    if (shared[row] !== 0) result.shared = shared[row];
+    if (notes[note]?.row === row) {
+      const { error, link } = notes[note++];
+      if (link !== undefined) result.link = link;
+      if (error !== undefined) result.error = error;
+    }
+    each(result);
+  }
+}
