@@ -3,7 +3,6 @@
  * that never leave a half-written file under the final name.
  */
 import { path } from "../deps.ts";
-import { sha256Text } from "../verify/hashers.ts";
 import { forEachConcurrently, LIST_CONCURRENCY } from "../concurrency.ts";
 import { writeFull } from "./whole_buffer.ts";
 
@@ -16,8 +15,27 @@ import { writeFull } from "./whole_buffer.ts";
  * tempPathFor("/dest/DCIM/IMG_0001.CR3"); // "/dest/DCIM/.fanout-3f2a….tmp"
  */
 export function tempPathFor(target: string): string {
-  const digest = sha256Text(path.basename(target));
-  return path.join(path.dirname(target), `.fanout-${digest.slice(0, 16)}.tmp`);
+  const name = path.basename(target);
+  return target.slice(0, target.length - name.length) + `.fanout-${nameHash(name)}.tmp`;
+}
+
+/**
+ * 16 hex digits from a file name: two 32-bit multiplicative hashes of its UTF-16 units,
+ * mixed as in cyrb53. Names in one folder only need to differ; a SHA-256 of each name (as
+ * before) cost more than the rest of a small file's copy bookkeeping.
+ */
+function nameHash(name: string): string {
+  let a = 0xdeadbeef;
+  let b = 0x41c6ce57;
+  for (let i = 0; i < name.length; i++) {
+    const unit = name.charCodeAt(i);
+    a = Math.imul(a ^ unit, 2654435761);
+    b = Math.imul(b ^ unit, 1597334677);
+  }
+  a = Math.imul(a ^ (a >>> 16), 2246822507) ^ Math.imul(b ^ (b >>> 13), 3266489909);
+  b = Math.imul(b ^ (b >>> 16), 2246822507) ^ Math.imul(a ^ (a >>> 13), 3266489909);
+  const hex = (word: number) => (word >>> 0).toString(16).padStart(8, "0");
+  return hex(a) + hex(b);
 }
 
 /** Whether a name is one of fanout's temp files. */

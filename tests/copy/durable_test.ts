@@ -1,10 +1,11 @@
 /**
- * removeStaleTemps on real folders: the temp files an earlier run left go, unless kept for a
- * resume; a folder that planning listed is taken at its word, any other is listed here.
+ * Temp names, and removeStaleTemps on real folders: the temp files an earlier run left go,
+ * unless kept for a resume; a folder that planning listed is taken at its word, any other is
+ * listed here.
  */
 import { assert } from "../deps.ts";
 import { path } from "../../src/deps.ts";
-import { removeStaleTemps, tempPathFor } from "../../src/copy/durable.ts";
+import { isTempName, removeStaleTemps, tempPathFor } from "../../src/copy/durable.ts";
 import { testFolder } from "../helpers.ts";
 
 const exists = (file: string) => Deno.lstat(file).then(() => true, () => false);
@@ -41,4 +42,16 @@ Deno.test("stale temp files go, listed folders are not listed again, a kept one 
   assert.equal(await exists(kept), true, "a temp file kept for a resume stays");
   assert.equal(await exists(photo), true);
   assert.equal(await exists(lookalike), true, "only fanout's own temp names are removed");
+});
+
+Deno.test("a temp file is named from its target's name, beside it, one name for one target", () => {
+  const temp = tempPathFor(path.join("/dest", "DCIM", "IMG_0001.CR3"));
+  assert.equal(path.dirname(temp), path.join("/dest", "DCIM"));
+  assert.ok(isTempName(path.basename(temp)), temp);
+  assert.equal(tempPathFor(path.join("/dest", "DCIM", "IMG_0001.CR3")), temp);
+  // The names of a folder of 100,000 files, and names that differ in one unit or in case.
+  const names = Array.from({ length: 100_000 }, (_, i) => `f${i}.bin`);
+  names.push("IMG_0001.cr3", "IMG_0001.CR3 ", "ÉTÉ.jpg", "ete.jpg", "été.jpg");
+  const temps = new Set(names.map((name) => path.basename(tempPathFor(path.join("/d", name)))));
+  assert.equal(temps.size, names.length, "no two names share a temp file");
 });
