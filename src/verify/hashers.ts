@@ -2,7 +2,7 @@
  * The content hashes of fanout's records and checks: SHA-256 by default, xxh128 or BLAKE3 on
  * request (`--hash`). Every hasher streams: it is fed chunk by chunk, never a whole file.
  */
-import { createHash, type IHasher, loadHashWasm } from "../deps.ts";
+import { createHash, type Hash, type IHasher, loadHashWasm } from "../deps.ts";
 import { libcAtHand } from "../libc.ts";
 
 export type HashAlgorithm = "sha256" | "xxh128" | "blake3";
@@ -56,14 +56,22 @@ export interface Hasher {
   digest(): string;
 }
 
-/** A streaming SHA-256 (node:crypto), ready at once. */
+/**
+ * A streaming SHA-256 (node:crypto), ready at once. node:crypto's hash cannot start over:
+ * each file gets a new one, made at its first bytes (a file taken whole from another
+ * destination's read, with its digest, never needs one).
+ */
 export function sha256Hasher(): Hasher {
-  let hash = createHash("sha256");
+  let hash: Hash | null = null;
   return {
     algorithm: "sha256",
-    init: () => void (hash = createHash("sha256")),
-    update: (chunk) => void hash.update(chunk),
-    digest: () => hash.digest("hex"),
+    init: () => void (hash = null),
+    update: (chunk) => void (hash ??= createHash("sha256")).update(chunk),
+    digest: () => {
+      const digest = (hash ?? createHash("sha256")).digest("hex");
+      hash = null;
+      return digest;
+    },
   };
 }
 
@@ -109,16 +117,6 @@ export class HasherPool {
       idle.push(hasher);
     }
   }
-}
-
-/**
- * SHA-256 of a text (UTF-8), in lowercase hex.
- *
- * @example
- * sha256Text("abc"); // "ba7816bf…"
- */
-export function sha256Text(text: string): string {
-  return digestText(sha256Hasher(), text);
 }
 
 /** The digest of a text (UTF-8) with a fresh or initialized `hasher`. */
