@@ -86,7 +86,14 @@ export interface Libc {
     file: string,
     into: Uint8Array,
     size: number,
-    options?: { local?: boolean; drop?: boolean; ahead?: boolean; noatime?: boolean },
+    options?: {
+      local?: boolean;
+      drop?: boolean;
+      ahead?: boolean;
+      noatime?: boolean;
+      /** `file` open already (openAhead), read from its start: read in a plain call, kept open. */
+      fd?: number;
+    },
   ): Promise<WholeRead | null>;
   /**
    * Has the kernel start reading `file` into the page cache, and returns without waiting
@@ -96,6 +103,18 @@ export interface Libc {
    * "dropped" or "ahead" (not dropped) if the read is under way; null if a call failed.
    */
   readAhead(file: string, drop: boolean): "dropped" | "ahead" | null;
+  /**
+   * readAhead, keeping the file open for its read (readWhole's `fd`), which spares opening
+   * it again; with `noatime`, open as readWhole's `noatime` opens it. The caller `close`s it.
+   * Null if a call failed (and nothing is left open).
+   */
+  openAhead(
+    file: string,
+    drop: boolean,
+    noatime?: boolean,
+  ): { fd: number; dropped: boolean } | null;
+  /** Closes a file `openAhead` opened. */
+  close(fd: number): void;
   /**
    * Writes `data` to `file` (created, or emptied), its mode then set to exactly `mode` if one
    * is given, whatever the umask, and its mtime to `mtimeMs` (its atime to now); false if any
@@ -173,6 +192,17 @@ function load(): Libc | string {
   const times = new BigInt64Array(4);
   const advise = (fd: number, advice: number) =>
     libc.symbols.posix_fadvise(fd, 0n, 0n, advice) === 0;
+  const openAhead: Libc["openAhead"] = (file, drop, noatime = false) => {
+    const name = cString(file);
+    let fd = libc.symbols.open(name, O_RDONLY | O_CLOEXEC | (noatime ? O_NOATIME : 0));
+    // Refused (EPERM) unless this process owns the file: then it is read plainly.
+    if (fd < 0 && noatime) fd = libc.symbols.open(name, O_RDONLY | O_CLOEXEC);
+    if (fd < 0) return null;
+    const dropped = drop && advise(fd, POSIX_FADV_DONTNEED);
+    if ((!drop || dropped) && advise(fd, POSIX_FADV_WILLNEED)) return { fd, dropped };
+    libc.symbols.close(fd);
+    return null;
+  };
   return {
     dropFromCache(file) {
       const fd = libc.symbols.open(cString(file), O_RDONLY | O_CLOEXEC);
@@ -202,15 +232,20 @@ function load(): Libc | string {
     },
     async readWhole(file, into, size, options = {}) {
       if (!files) return null;
-      const { local = false, drop = false, ahead = false, noatime = false } = options;
+      const { local = false, drop = false, noatime = false } = options;
+      const given = options.fd ?? -1;
+      const ahead = options.ahead === true || given >= 0;
       const { symbols } = files;
-      const name = cString(file);
-      const open = (flags: number): number | Promise<number> =>
-        local ? libc.symbols.open(name, flags) : symbols.openAside(name, flags);
-      let fd = await open(O_RDONLY | O_CLOEXEC | (noatime ? O_NOATIME : 0));
-      // Refused (EPERM) unless this process owns the file: then it is read plainly.
-      if (fd < 0 && noatime) fd = await open(O_RDONLY | O_CLOEXEC);
-      if (fd < 0) return null;
+      let fd = given;
+      if (fd < 0) {
+        const name = cString(file);
+        const open = (flags: number): number | Promise<number> =>
+          local ? libc.symbols.open(name, flags) : symbols.openAside(name, flags);
+        fd = await open(O_RDONLY | O_CLOEXEC | (noatime ? O_NOATIME : 0));
+        // Refused (EPERM) unless this process owns the file: then it is read plainly.
+        if (fd < 0 && noatime) fd = await open(O_RDONLY | O_CLOEXEC);
+        if (fd < 0) return null;
+      }
       try {
         const dropped = drop && advise(fd, POSIX_FADV_DONTNEED);
         let bytes = 0;
@@ -238,16 +273,18 @@ function load(): Libc | string {
           ),
         };
       } finally {
-        symbols.close(fd);
+        if (given < 0) symbols.close(fd);
       }
     },
     readAhead(file, drop) {
-      const fd = libc.symbols.open(cString(file), O_RDONLY | O_CLOEXEC);
-      if (fd < 0) return null;
-      const dropped = drop && advise(fd, POSIX_FADV_DONTNEED);
-      const started = (!drop || dropped) && advise(fd, POSIX_FADV_WILLNEED);
+      const opened = openAhead(file, drop);
+      if (!opened) return null;
+      libc.symbols.close(opened.fd);
+      return opened.dropped ? "dropped" : "ahead";
+    },
+    openAhead,
+    close(fd) {
       libc.symbols.close(fd);
-      return started ? (dropped ? "dropped" : "ahead") : null;
     },
     writeWhole(file, data, mode, mtimeMs) {
       if (!files) return false;

@@ -132,6 +132,33 @@ Deno.test({
   },
 });
 
+Deno.test({
+  name: "openAhead keeps the file it read ahead open, and readWhole reads it from there",
+  ignore,
+  fn: async () => {
+    await using dir = await testFolder();
+    const { file, bytes } = await fileOnDisk(dir.path);
+    const opened = native().openAhead(file, true, true);
+    assert.ok(opened && opened.fd >= 0 && opened.dropped, "read ahead with its pages dropped");
+    // The name now holds other bytes: what is read is the file opened.
+    await Deno.rename(file, `${file}.old`);
+    await Deno.writeFile(file, new Uint8Array(bytes.length).fill(1));
+    const fds = () => [...Deno.readDirSync("/proc/self/fd")].length;
+    const open = fds();
+    const buffer = new Uint8Array(65536);
+    const read = await native().readWhole(file, buffer, bytes.length, {
+      local: true,
+      fd: opened.fd,
+    });
+    assert.deepEqual([read?.bytes, read?.size], [bytes.length, bytes.length]);
+    assert(sameBytes(buffer.subarray(0, bytes.length), bytes), "not the bytes of the file opened");
+    assert.equal(fds(), open, "readWhole closed the file it was given, or opened another");
+    native().close(opened.fd);
+    assert.equal(fds(), open - 1, "close did not close it");
+    assert.equal(native().openAhead(`${dir.path}/missing`, false), null);
+  },
+});
+
 /** Whether `program` is in one of the PATH's folders. */
 function onPath(program: string): boolean {
   return (Deno.env.get("PATH") ?? "").split(":").some((folder) => {

@@ -51,6 +51,8 @@ export interface CopyOptions {
   localSource?: boolean;
   /** The source's read is under way (Libc.readAhead): a small one is read in a plain call. */
   sourceAhead?: boolean;
+  /** The source, open since its read-ahead (Libc.openAhead): a small one is read from it. */
+  sourceFd?: number;
 }
 
 /** Files from this size on resume from the temp file an interrupted run left. */
@@ -253,9 +255,9 @@ async function readWhole(
   sourcePath: string,
   file: SourceFile,
   buffer: Uint8Array,
-  { localSource: local, sourceAhead: ahead }: CopyOptions,
+  { localSource: local, sourceAhead: ahead, sourceFd: fd }: CopyOptions,
 ): Promise<void> {
-  const read = await libcAtHand()?.readWhole(sourcePath, buffer, file.size, { local, ahead });
+  const read = await libcAtHand()?.readWhole(sourcePath, buffer, file.size, { local, ahead, fd });
   if (read) {
     checkAgainstScan(file, read.bytes, read);
     return;

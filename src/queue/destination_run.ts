@@ -98,6 +98,11 @@ const BATCH_FILE_BYTES = 8 * 1024 * 1024;
  * With a CPU to spare, a read on a thread of its own overlaps the worker's writes instead.
  */
 const READ_AHEAD = 32;
+/** Closes a file a read-ahead opened (Libc.openAhead), if `fd` is one. */
+function closeAheadFd(fd: number): void {
+  if (fd >= 0) libcAtHand()!.close(fd);
+}
+
 let lastTime = { ms: NaN, iso: "" };
 
 /**
@@ -181,6 +186,8 @@ export class DestinationRun implements Disposable {
   #priorities: Uint8Array;
   /** Whether each file's read is under way ahead of its turn: 0, AHEAD or AHEAD_DROPPED. */
   #ahead: Uint8Array;
+  /** Each small file open since its read-ahead (Libc.openAhead), for its read; −1 for none. */
+  #aheadFds: Int32Array;
   /** Every message to the coordinator goes through here, so the stats see it. */
   readonly post: Post;
 
@@ -194,6 +201,7 @@ export class DestinationRun implements Disposable {
     this.#verifiedAt = new Float64Array(count);
     this.#priorities = new Uint8Array(count);
     this.#ahead = new Uint8Array(count);
+    this.#aheadFds = new Int32Array(count).fill(-1);
     this.#shared = job.chunks && new SharedChunks(job.chunks.memory, job.chunks.destination);
     this.#taken = new TakenColumn(count);
     this.#reads = job.reads && new ReadRequests(job.reads);
@@ -493,9 +501,17 @@ export class DestinationRun implements Disposable {
     this.#copied = copied;
     // A retry reads the source itself: what another destination read is for first attempts.
     await queue.drain(
-      this.#guarded((index, attempt) => this.#copyOne(index, true, attempt === 1)),
+      this.#guarded(async (index, attempt) => {
+        const fd = this.#takeAheadFd(index);
+        try {
+          await this.#copyOne(index, true, attempt === 1, fd);
+        } finally {
+          closeAheadFd(fd);
+        }
+      }),
       (index, error) => this.#fail(index, error),
     );
+    this.#closeAheadFds();
     this.#shared?.releaseAll();
     await this.#batch?.flush();
     await Promise.all(this.#fatalChecks);
@@ -536,44 +552,57 @@ export class DestinationRun implements Disposable {
         // What was read ahead is the copy before this attempt, which a retry makes anew.
         const ahead = attempt === 1 && this.#ahead[index] === AHEAD_DROPPED;
         this.#ahead[index] = 0;
-        if (attempt > 1) {
-          await this.#copyOne(index);
-          await fsyncFolder(path.dirname(target));
-        }
-        const hash = this.#digests.algorithm(index)!;
-        const size = this.#files.sizes[index];
-        const local = this.#batch !== null;
-        // A read from the disk: the copy's pages are dropped from the cache first (even
-        // after some other copy's could not be, which the read-back then says).
-        const drop = dropper.readBack.source === "disk" ? dropper.drop : undefined;
-        // Read back by the SourceReader, if it was asked to and could.
-        const back = attempt === 1 ? await this.#reads?.readBack(index) : null;
-        if (back) await this.#pace(back.bytes);
-        const { digest, bytes, dropped } = back ?? await this.#withSlot(
-          hash,
-          size,
-          (buffer, hasher) =>
-            digestFile(target, buffer, hasher, this.#pace, { local, size, drop, ahead }),
-        );
-        if (!dropped && readBack.source === "disk") {
-          readBack = {
-            source: "cache",
-            reason: "the page cache could not be dropped for some files",
-          };
-        }
-        if (bytes !== size || !this.#digests.holds(index, { hash, digest })) {
-          throw new VerifyMismatchError(
-            `the copy read back does not match the source (${bytes} bytes, ${hash} ${digest})`,
+        // The copy, open since its read-ahead: read from it, then closed, read or not.
+        const fd = this.#takeAheadFd(index);
+        try {
+          if (attempt > 1) {
+            await this.#copyOne(index);
+            await fsyncFolder(path.dirname(target));
+          }
+          const hash = this.#digests.algorithm(index)!;
+          const size = this.#files.sizes[index];
+          const local = this.#batch !== null;
+          // A read from the disk: the copy's pages are dropped from the cache first (even
+          // after some other copy's could not be, which the read-back then says).
+          const drop = dropper.readBack.source === "disk" ? dropper.drop : undefined;
+          // Read back by the SourceReader, if it was asked to and could.
+          const back = attempt === 1 ? await this.#reads?.readBack(index) : null;
+          if (back) await this.#pace(back.bytes);
+          const { digest, bytes, dropped } = back ?? await this.#withSlot(
+            hash,
+            size,
+            (buffer, hasher) =>
+              digestFile(target, buffer, hasher, this.#pace, {
+                local,
+                size,
+                drop,
+                ahead,
+                fd: ahead ? fd : -1,
+              }),
           );
+          if (!dropped && readBack.source === "disk") {
+            readBack = {
+              source: "cache",
+              reason: "the page cache could not be dropped for some files",
+            };
+          }
+          if (bytes !== size || !this.#digests.holds(index, { hash, digest })) {
+            throw new VerifyMismatchError(
+              `the copy read back does not match the source (${bytes} bytes, ${hash} ${digest})`,
+            );
+          }
+          this.#verifiedAt[index] = Date.now();
+          this.#status[index] = GOOD;
+          this.#journal.add(this.#entry(index));
+          this.#monitor.fileDone();
+          this.post({ type: "file", result: this.#result(index, "verified") });
+        } finally {
+          closeAheadFd(fd);
         }
-        this.#verifiedAt[index] = Date.now();
-        this.#status[index] = GOOD;
-        this.#journal.add(this.#entry(index));
-        this.#monitor.fileDone();
-        this.post({ type: "file", result: this.#result(index, "verified") });
       }),
       (index, error) => this.#fail(index, error),
     );
+    this.#closeAheadFds();
     this.#reads?.end();
     return readBack;
   }
@@ -680,7 +709,7 @@ export class DestinationRun implements Disposable {
    * other destinations read of the source are taken instead of read again, and what this copy
    * reads is left there for them.
    */
-  async #copyOne(index: number, copying = false, share = false): Promise<void> {
+  async #copyOne(index: number, copying = false, share = false, sourceFd = -1): Promise<void> {
     this.#copies[index] = Math.min(255, this.#copies[index] + 1);
     const rel = this.#files.path(index);
     const blocked = this.#blockedFolder(parentOf(rel));
@@ -703,6 +732,7 @@ export class DestinationRun implements Disposable {
           shared,
           localSource: this.job.sourceLocal,
           sourceAhead: this.#ahead[index] === AHEAD,
+          sourceFd,
         }),
     );
     if (resumed > 0) this.#resumed.set(index, resumed);
@@ -795,9 +825,27 @@ export class DestinationRun implements Disposable {
         this.#ahead[index] = AHEAD;
         return;
       }
-      const started = libc.readAhead(toNative(root, this.#files.path(index)), drop);
-      this.#ahead[index] = started === "dropped" ? AHEAD_DROPPED : started === "ahead" ? AHEAD : 0;
+      // Kept open for its read; a copy read back leaves its access time as it was.
+      const opened = libc.openAhead(toNative(root, this.#files.path(index)), drop, drop);
+      this.#ahead[index] = !opened ? 0 : opened.dropped ? AHEAD_DROPPED : AHEAD;
+      this.#aheadFds[index] = opened?.fd ?? -1;
     };
+  }
+
+  /** The file at `index` as its read-ahead opened it, now the caller's to close; −1 for none. */
+  #takeAheadFd(index: number): number {
+    const fd = this.#aheadFds[index];
+    this.#aheadFds[index] = -1;
+    return fd;
+  }
+
+  /** Closes the files read ahead whose turn did not come (the run was stopped). */
+  #closeAheadFds(): void {
+    this.#aheadFds.forEach((fd, index) => {
+      if (fd < 0) return;
+      closeAheadFd(fd);
+      this.#aheadFds[index] = -1;
+    });
   }
 
   /** A queue of this run's files; `readAhead` starts a file's read ahead of its turn. */

@@ -150,11 +150,13 @@ export async function digestFile(
   buffer: Uint8Array,
   hasher: Hasher,
   pace?: (bytes: number) => Promise<void>,
-  { local = false, size, drop, ahead = false }: {
+  { local = false, size, drop, ahead = false, fd }: {
     local?: boolean;
     size?: number;
     drop?: (file: string) => boolean;
     ahead?: boolean;
+    /** `file` open since its read-ahead (Libc.openAhead), read from it; the caller closes it. */
+    fd?: number;
   } = {},
 ): Promise<{ digest: string; bytes: number; dropped: boolean }> {
   if (local && size !== undefined && size < buffer.length) {
@@ -163,6 +165,7 @@ export async function digestFile(
       drop: drop !== undefined && !ahead,
       ahead,
       noatime: true,
+      fd,
     });
     // Whole if it read as many bytes as the file then held; if not (or on an error, for Deno
     // to tell), the file is streamed from its start.
