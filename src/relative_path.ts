@@ -11,7 +11,27 @@ import { path } from "./deps.ts";
  * toNative("/ssd/card", "DCIM/IMG_0001.CR3"); // "/ssd/card/DCIM/IMG_0001.CR3"
  */
 export function toNative(root: string, rel: string): string {
-  return rel === "" ? root : path.join(root, ...rel.split("/"));
+  if (rel === "") return root;
+  // A normal root and a path of plain names (as the scan makes them) need only a "/" between:
+  // path.join costs more than the rest of a small file's path work, several times a file.
+  if (path.sep === "/" && isNormalRoot(root) && !NOT_PLAIN.test(rel)) return `${root}/${rel}`;
+  return path.join(root, ...rel.split("/"));
+}
+
+/** An empty name, "." or "..": what path.join would fold away. */
+const NOT_PLAIN = /(^|\/)\.{0,2}(\/|$)/;
+
+let normalRoot = { root: "", normal: false };
+
+/** Whether `root` is as path.normalize makes it, without a trailing "/" (the last one asked is kept). */
+function isNormalRoot(root: string): boolean {
+  if (normalRoot.root !== root) {
+    normalRoot = {
+      root,
+      normal: root !== "/" && !root.endsWith("/") && path.normalize(root) === root,
+    };
+  }
+  return normalRoot.normal;
 }
 
 /**

@@ -78,6 +78,30 @@ Deno.test({
 });
 
 Deno.test({
+  name: "toNative gives what path.join gives, for any root and any path",
+  ignore: Deno.build.os === "windows",
+  fn: () => {
+    const name = fc.oneof(
+      fc.constantFrom("", ".", "..", "...", ".a", "a.", "\\", " "),
+      fc.string({ unit: "binary", minLength: 1, maxLength: 6 }).filter((s) => !s.includes("/")),
+    );
+    // The empty path is the root as it is given (above).
+    const names = fc.array(name, { minLength: 1, maxLength: 4 }).map((parts) => parts.join("/"))
+      .filter((rel) => rel !== "");
+    const root = fc.oneof(
+      fc.constantFrom("/", "/ssd", "/ssd/", "/ssd//card", "/ssd/./card", "/ssd/x/../card", "card"),
+      names.map((rel) => `/${rel}`),
+    );
+    fc.assert(fc.property(root, names, (root, rel) => {
+      // Twice: the root's check is kept for the next call.
+      for (let i = 0; i < 2; i++) {
+        assert.equal(toNative(root, rel), path.join(root, ...rel.split("/")), `${root} + ${rel}`);
+      }
+    }));
+  },
+});
+
+Deno.test({
   name: "toNative uses \\ on Windows",
   ignore: Deno.build.os !== "windows",
   fn: () => {
