@@ -152,3 +152,16 @@ export type RunEvent =
 
 /** Where events go: a renderer, a log, a test. Must not block the run. */
 export type EventSink = (event: RunEvent) => void;
+
+let lastLine = { event: null as RunEvent | null, line: "" };
+
+/**
+ * `event` as a line of NDJSON, with its line feed. An event goes to `--json` and to the run
+ * logs, one after another: the line made for the first is kept for the others, since a
+ * file's event is made once per file and destination and written two or three times.
+ * Events are not changed once emitted.
+ */
+export function eventLine(event: RunEvent): string {
+  if (lastLine.event !== event) lastLine = { event, line: JSON.stringify(event) + "\n" };
+  return lastLine.line;
+}

@@ -7,7 +7,7 @@
  * is dropped with one warning.
  */
 import { path } from "../deps.ts";
-import type { EventSink, RunEvent } from "./events.ts";
+import { type EventSink, eventLine, type RunEvent } from "./events.ts";
 import { RECORDS_FOLDER } from "./scan.ts";
 import { writeFull } from "../copy/whole_buffer.ts";
 
@@ -45,7 +45,7 @@ export class NdjsonLog {
 
   write(event: RunEvent): void {
     if (this.#failed) return;
-    const line = JSON.stringify(event) + "\n";
+    const line = eventLine(event);
     this.#pending.push(line);
     this.#pendingBytes += line.length;
     if (this.#pendingBytes >= BATCH_BYTES) this.#flush();

@@ -7,7 +7,7 @@
  * reading them, a system call and a wake-up per file. Any other event writes what is waiting
  * first, so the lines keep their order.
  */
-import type { EventSink, ProgressEvent } from "../coordinator/events.ts";
+import { type EventSink, eventLine, type ProgressEvent } from "../coordinator/events.ts";
 import { writeStdout } from "./output.ts";
 
 /** Least time between two progress events of one destination. */
@@ -45,7 +45,7 @@ export function jsonRenderer(
       if (!due(event)) return;
       last.set(event.destination, { at: now(), event });
     }
-    const line = JSON.stringify(event) + "\n";
+    const line = eventLine(event);
     if (event.type !== "file") {
       flush();
       write(line);

@@ -3,7 +3,7 @@
  * the file events of one task in one write.
  */
 import { assert } from "../deps.ts";
-import type { FileEvent, ProgressEvent } from "../../src/coordinator/events.ts";
+import { eventLine, type FileEvent, type ProgressEvent } from "../../src/coordinator/events.ts";
 import { jsonRenderer } from "../../src/ui/json.ts";
 
 function progress(
@@ -106,4 +106,13 @@ Deno.test("a long burst of file events is written in blocks of about 64 KiB, who
   }
   const sizes = writes.join("").trimEnd().split("\n").map((line) => JSON.parse(line).size);
   assert.deepEqual(sizes, Array.from({ length: 2000 }, (_, n) => n));
+});
+
+Deno.test("an event's line is its JSON, the same for each sink it goes to, and another event's its own", () => {
+  const one: FileEvent = { type: "file", destination: "/a", path: "x", size: 1, status: "copied" };
+  const other: FileEvent = { ...one, destination: "/b" };
+  const line = eventLine(one);
+  assert.equal(line, JSON.stringify(one) + "\n");
+  assert.equal(eventLine(other), JSON.stringify(other) + "\n", "another event, another line");
+  assert.equal(eventLine(one), line);
 });
