@@ -7,7 +7,7 @@
  * is dropped with one warning.
  */
 import { path } from "../deps.ts";
-import { type EventSink, eventLine, type RunEvent } from "./events.ts";
+import { eventLine, type EventSink, type RunEvent } from "./events.ts";
 import { RECORDS_FOLDER } from "./scan.ts";
 import { writeFull } from "../copy/whole_buffer.ts";
 

@@ -7,7 +7,7 @@
  * reading them, a system call and a wake-up per file. Any other event writes what is waiting
  * first, so the lines keep their order.
  */
-import { type EventSink, eventLine, type ProgressEvent } from "../coordinator/events.ts";
+import { eventLine, type EventSink, type ProgressEvent } from "../coordinator/events.ts";
 import { writeStdout } from "./output.ts";
 
 /** Least time between two progress events of one destination. */
