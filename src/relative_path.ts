@@ -21,17 +21,18 @@ export function toNative(root: string, rel: string): string {
 /** An empty name, "." or "..": what path.join would fold away. */
 const NOT_PLAIN = /(^|\/)\.{0,2}(\/|$)/;
 
-let normalRoot = { root: "", normal: false };
+/** Roots checked by isNormalRoot: a run has a source and its destinations. */
+const normalRoots = new Map<string, boolean>();
 
-/** Whether `root` is as path.normalize makes it, without a trailing "/" (the last one asked is kept). */
+/** Whether `root` is as path.normalize makes it, without a trailing "/". */
 function isNormalRoot(root: string): boolean {
-  if (normalRoot.root !== root) {
-    normalRoot = {
-      root,
-      normal: root !== "/" && !root.endsWith("/") && path.normalize(root) === root,
-    };
+  let normal = normalRoots.get(root);
+  if (normal === undefined) {
+    if (normalRoots.size >= 64) normalRoots.clear();
+    normal = root !== "/" && !root.endsWith("/") && path.normalize(root) === root;
+    normalRoots.set(root, normal);
   }
-  return normalRoot.normal;
+  return normal;
 }
 
 /**

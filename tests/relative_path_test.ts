@@ -93,7 +93,7 @@ Deno.test({
       names.map((rel) => `/${rel}`),
     );
     fc.assert(fc.property(root, names, (root, rel) => {
-      // Twice: the root's check is kept for the next call.
+      // Twice: the root's check is kept for the next calls.
       for (let i = 0; i < 2; i++) {
         assert.equal(toNative(root, rel), path.join(root, ...rel.split("/")), `${root} + ${rel}`);
       }
