@@ -30,7 +30,7 @@
  * written, and a reader sees all of what its writer wrote.
  */
 import { changedFrom } from "../concurrency.ts";
-import { CHUNK_SIZE, LONGEST_DIGEST } from "../verify/hashers.ts";
+import { CHUNK_SIZE, LONGEST_DIGEST, putDigestText, takeDigestText } from "../verify/hashers.ts";
 
 /** Slots of one size. Every typed array is on a SharedArrayBuffer. */
 interface PoolMemory {
@@ -99,11 +99,6 @@ function oldestUntried(meta: Int32Array, first: number, ways: number, tried: Uin
   tried[oldest] = 1;
   return oldest;
 }
-
-/** A digest taken, copied out of the shared memory to be decoded. */
-const digestText = new Uint8Array(DIGEST_TEXT);
-/** Hex digits are ASCII: UTF-8 decodes them as they are, and fastest. */
-const ascii = new TextDecoder();
 
 /** Small slots a small file may live in. */
 const WAYS = 8;
@@ -248,10 +243,7 @@ export class SharedChunks {
           if (meta[at + CHECKED] !== 1) return { taken: "chunk", digest: null };
           const length = meta[at + DIGEST];
           if (length === 0) return { taken: "checked", digest: null };
-          // A TextDecoder reads no shared memory: the digest is copied out first.
-          const text = digestText.subarray(0, length);
-          text.set(digests.subarray(slot * DIGEST_TEXT, slot * DIGEST_TEXT + length));
-          return { taken: "checked", digest: ascii.decode(text) };
+          return { taken: "checked", digest: takeDigestText(digests, slot * DIGEST_TEXT, length) };
         } finally {
           Atomics.sub(meta, at + LOCK, 1);
         }
@@ -324,7 +316,7 @@ export class SharedChunks {
           data.set(chunk, slot * slotBytes);
           meta[at + CHECKED] = checked ? 1 : 0;
           const kept = checked ? digest.length : 0;
-          for (let i = 0; i < kept; i++) digests[slot * DIGEST_TEXT + i] = digest.charCodeAt(i);
+          if (kept > 0) putDigestText(digests, slot * DIGEST_TEXT, digest);
           meta[at + DIGEST] = kept;
           meta[at + WANTED] = wanted();
           meta[at + STAMP] = Atomics.add(clock, 0, 1);

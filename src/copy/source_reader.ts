@@ -26,6 +26,8 @@ import {
   type HashAlgorithm,
   type Hasher,
   LONGEST_DIGEST,
+  putDigestText,
+  takeDigestText,
 } from "../verify/hashers.ts";
 import { readAheadForCopy } from "./copy_strategy.ts";
 import { SharedChunks, type SharedChunksMemory, SMALL_CHUNK } from "./shared_chunks.ts";
@@ -126,10 +128,8 @@ export class ReadRequests {
       await changedFrom(results, at + STATE, READING, READ_BACK_WAIT_MS);
     }
     if (Atomics.load(results, at + STATE) !== READ) return null;
-    const length = results[at + DIGEST_LENGTH];
-    const text = digests.subarray(place * DIGEST_TEXT, place * DIGEST_TEXT + length);
     return {
-      digest: String.fromCharCode(...text),
+      digest: takeDigestText(digests, place * DIGEST_TEXT, results[at + DIGEST_LENGTH]),
       bytes: results[at + BYTES],
       dropped: results[at + DROPPED] === 1,
     };
@@ -242,9 +242,7 @@ async function readBack(
       hasher.init();
       hasher.update(buffer.subarray(0, read.bytes));
       const digest = hasher.digest();
-      for (let i = 0; i < digest.length; i++) {
-        digests[place * DIGEST_TEXT + i] = digest.charCodeAt(i);
-      }
+      putDigestText(digests, place * DIGEST_TEXT, digest);
       results[at + DIGEST_LENGTH] = digest.length;
       results[at + BYTES] = read.bytes;
       results[at + DROPPED] = dropped || read.dropped ? 1 : 0;

@@ -19,6 +19,26 @@ export const DIGEST_LENGTH: Readonly<Record<HashAlgorithm, number>> = {
 /** Room for the longest hex digest of any algorithm (SHA-256, BLAKE3). */
 export const LONGEST_DIGEST = Math.max(...Object.values(DIGEST_LENGTH));
 
+/** A digest copied out of shared memory to be decoded: a TextDecoder reads no shared memory. */
+const digestCopy = new Uint8Array(LONGEST_DIGEST);
+/** Hex digits are ASCII: UTF-8 decodes them as they are, and fastest. */
+const ascii = new TextDecoder();
+
+/**
+ * Puts hex `digest` into `into` from `at`, a byte a digit, for another thread to take
+ * (takeDigestText): memory shared between threads holds no strings.
+ */
+export function putDigestText(into: Uint8Array, at: number, digest: string): void {
+  for (let i = 0; i < digest.length; i++) into[at + i] = digest.charCodeAt(i);
+}
+
+/** The hex digest of `length` digits that putDigestText put into `from` at `at`. */
+export function takeDigestText(from: Uint8Array, at: number, length: number): string {
+  const text = digestCopy.subarray(0, length);
+  text.set(from.subarray(at, at + length));
+  return ascii.decode(text);
+}
+
 /** A whole digest of each algorithm in lowercase hex, as records hold them. */
 export const DIGEST_PATTERN = Object.fromEntries(
   HASH_ALGORITHMS.map((hash) => [hash, new RegExp(`^[0-9a-f]{${DIGEST_LENGTH[hash]}}$`)]),
