@@ -5,6 +5,8 @@
  * garbage behind them.
  */
 const encoder = new TextEncoder();
+/** The character codes of "0123456789abcdef". */
+export const HEX_DIGITS: Uint8Array = encoder.encode("0123456789abcdef");
 
 export class TextBuffer {
   #bytes: Uint8Array;
@@ -22,14 +24,45 @@ export class TextBuffer {
   /** Appends `text` as UTF-8, and a NUL after it with `nul` (a C string). */
   append(text: string, nul = false): void {
     // UTF-8 takes at most 3 bytes per UTF-16 unit.
-    const room = this.#used + 3 * text.length + 1;
-    if (room > this.#bytes.length) {
-      const grown = new Uint8Array(Math.max(room, 2 * this.#bytes.length));
-      grown.set(this.#bytes.subarray(0, this.#used));
-      this.#bytes = grown;
-    }
+    this.#room(3 * text.length + 1);
     this.#used += encoder.encodeInto(text, this.#bytes.subarray(this.#used)).written;
     if (nul) this.#bytes[this.#used++] = 0;
+  }
+
+  /** Appends `bytes` as they are: UTF-8 made already, such as a file table's paths. */
+  appendBytes(bytes: Uint8Array): void {
+    this.#room(bytes.length);
+    this.#bytes.set(bytes, this.#used);
+    this.#used += bytes.length;
+  }
+
+  /**
+   * Appends `text`, ASCII only (a number, a name, an ISO time), a byte a character: for a
+   * short text that costs less than the encoder's call.
+   */
+  appendAscii(text: string): void {
+    this.#room(text.length);
+    const bytes = this.#bytes;
+    let at = this.#used;
+    for (let i = 0; i < text.length; i++) bytes[at++] = text.charCodeAt(i);
+    this.#used = at;
+  }
+
+  /**
+   * Appends `bytes` in lowercase hex, two digits a byte.
+   *
+   * @example
+   * buffer.appendHex(new Uint8Array([0xe3, 0xb0])); // appends "e3b0"
+   */
+  appendHex(bytes: Uint8Array): void {
+    this.#room(2 * bytes.length);
+    const into = this.#bytes;
+    let at = this.#used;
+    for (let i = 0; i < bytes.length; i++) {
+      into[at++] = HEX_DIGITS[bytes[i] >> 4];
+      into[at++] = HEX_DIGITS[bytes[i] & 15];
+    }
+    this.#used = at;
   }
 
   /** What is held, in place: good until the next `append` or `clear`. */
@@ -54,5 +87,14 @@ export class TextBuffer {
     const taken = this.#bytes.slice(0, this.#used);
     this.#used = 0;
     return taken;
+  }
+
+  /** Grows the buffer, if need be, to hold `count` bytes more. */
+  #room(count: number): void {
+    const room = this.#used + count;
+    if (room <= this.#bytes.length) return;
+    const grown = new Uint8Array(Math.max(room, 2 * this.#bytes.length));
+    grown.set(this.#bytes.subarray(0, this.#used));
+    this.#bytes = grown;
   }
 }

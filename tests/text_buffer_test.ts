@@ -30,3 +30,12 @@ Deno.test("view shows what is held in place, and clear keeps the buffer for what
   assert.deepEqual(buffer.view(), new TextEncoder().encode("a\n"));
   assert.equal(buffer.view().buffer, first.buffer, "the same memory, not a new buffer");
 });
+
+Deno.test("bytes, ASCII and hex append as they are, past the first capacity too", () => {
+  const buffer = new TextBuffer(2);
+  buffer.appendAscii('{"size":');
+  buffer.appendBytes(new TextEncoder().encode("\u6771\u4eac"));
+  buffer.appendHex(new Uint8Array([0x00, 0x0f, 0xa5, 0xff]));
+  buffer.append("\u{1F4F7}");
+  assert.equal(new TextDecoder().decode(buffer.take()), '{"size":\u6771\u4eac000fa5ff\u{1F4F7}');
+});

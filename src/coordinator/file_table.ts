@@ -126,6 +126,11 @@ export class OpenFileTable {
     this.#ends = pathEnds;
   }
 
+  /** The path of the file at `index` as UTF-8, in place: shared memory, to be copied from. */
+  pathBytes(index: number): Uint8Array {
+    return this.#bytes.subarray(index === 0 ? 0 : this.#ends[index - 1], this.#ends[index]);
+  }
+
   /** The relative, "/"-separated path of the file at `index`. */
   path(index: number): string {
     const bytes = this.#bytes;

@@ -41,7 +41,13 @@ import {
 } from "../verify/hashers.ts";
 import { DigestColumn } from "../verify/digest_column.ts";
 import { JournalWriter } from "../verify/journal.ts";
-import { type ManifestEntry, readRecords, sortedByPath, writeRecords } from "../verify/manifest.ts";
+import {
+  type EntryParts,
+  type ManifestEntry,
+  readRecords,
+  sortedByPath,
+  writeRecords,
+} from "../verify/manifest.ts";
 import { DestinationQueue } from "./destination_queue.ts";
 import { StatsReporter } from "./destination_stats.ts";
 import { PRIORITIES, taskOrderBy, type TaskPriority } from "./file_task.ts";
@@ -593,7 +599,7 @@ export class DestinationRun implements Disposable {
           }
           this.#verifiedAt[index] = Date.now();
           this.#status[index] = GOOD;
-          this.#journal.add(this.#entry(index));
+          this.#journal.add(this.#journalEntry(index));
           this.#monitor.fileDone();
           this.post({ type: "file", result: this.#result(index, "verified") });
         } finally {
@@ -688,6 +694,19 @@ export class DestinationRun implements Disposable {
     return content === undefined ? {} : { content };
   }
 
+  /** The record of a file copied (or verified) this run, for the journal. */
+  #journalEntry(index: number): EntryParts {
+    const verifiedAt = this.#verifiedAt[index];
+    return {
+      pathBytes: this.#files.pathBytes(index),
+      size: this.#files.sizes[index],
+      mtimeMs: this.#files.mtimes[index],
+      hash: this.#digests.algorithm(index)!,
+      digestBytes: this.#digests.bytes(index)!,
+      verifiedAt: verifiedAt === 0 ? null : isoTime(verifiedAt),
+    };
+  }
+
   /** The record of a file copied (or verified) this run. */
   #entry(index: number): ManifestEntry {
     const verifiedAt = this.#verifiedAt[index];
@@ -771,7 +790,7 @@ export class DestinationRun implements Disposable {
     }
     this.#touched.add(folder);
     this.#status[index] = GOOD;
-    this.#journal.add(this.#entry(index));
+    this.#journal.add(this.#journalEntry(index));
     this.#monitor.fileDone();
     if (!this.job.verify) this.post({ type: "file", result: this.#result(index, "copied") });
   }

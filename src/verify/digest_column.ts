@@ -3,12 +3,10 @@
  * string and its object), with the algorithm that made it.
  */
 import { type ContentHash, DIGEST_LENGTH, HASH_ALGORITHMS, type HashAlgorithm } from "./hashers.ts";
+import { HEX_DIGITS } from "../text_buffer.ts";
 
 /** The most bytes any algorithm's digest takes. */
 const SLOT = Math.max(...Object.values(DIGEST_LENGTH)) / 2;
-
-/** The character codes of "0123456789abcdef". */
-const HEX_DIGITS = new TextEncoder().encode("0123456789abcdef");
 
 /** The value of each lowercase hex digit (as digests are kept) by its character code, else −1. */
 const NIBBLE = new Int8Array(128).fill(-1);
@@ -74,6 +72,17 @@ export class DigestColumn {
       text[2 * i + 1] = HEX_DIGITS[byte & 15];
     }
     return { hash, digest: decoder.decode(text.subarray(0, length)) };
+  }
+
+  /**
+   * The bytes of the digest kept for `index`, in place (good until the next `set` of it), or
+   * undefined: for a line written as bytes (TextBuffer.appendHex), with no string made.
+   */
+  bytes(index: number): Uint8Array | undefined {
+    const code = this.#algorithms[index];
+    if (code === 0) return undefined;
+    const at = index * SLOT;
+    return this.#bytes.subarray(at, at + DIGEST_LENGTH[HASH_ALGORITHMS[code - 1]] / 2);
   }
 
   /** Whether `index` holds `content` (same algorithm, same digest). */

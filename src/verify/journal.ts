@@ -7,7 +7,7 @@
  */
 import { path } from "../deps.ts";
 import { RECORDS_FOLDER } from "../coordinator/scan.ts";
-import { formatEntry, journalPath, type ManifestEntry } from "./manifest.ts";
+import { appendEntryLine, type EntryParts, journalPath } from "./manifest.ts";
 import { TextBuffer } from "../text_buffer.ts";
 import { writeFull } from "../copy/whole_buffer.ts";
 
@@ -35,9 +35,9 @@ export class JournalWriter {
     private readonly onError: (message: string) => void,
   ) {}
 
-  /** Adds an entry; it reaches the file within a quarter second. */
-  add(entry: ManifestEntry): void {
-    this.#pending.append(formatEntry(entry) + "\n");
+  /** Adds the record of a file; it reaches the file within a quarter second. */
+  add(entry: EntryParts): void {
+    appendEntryLine(this.#pending, entry);
     if (++this.#lines >= BATCH) this.flush();
     else this.#timer ??= setTimeout(() => this.flush(), DELAY_MS);
   }

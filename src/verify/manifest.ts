@@ -199,6 +199,67 @@ export function formatEntry(entry: ManifestEntry): string {
   },"verifiedAt":${text(verifiedAt)}${link === undefined ? "" : `,"link":${text(link)}`}}`;
 }
 
+/** A file's record in the parts a destination's run keeps of it, in columns by file index. */
+export interface EntryParts {
+  /** The path as UTF-8 (OpenFileTable.pathBytes). */
+  pathBytes: Uint8Array;
+  size: number;
+  mtimeMs: number;
+  hash: HashAlgorithm;
+  /** The digest's bytes (DigestColumn.bytes). */
+  digestBytes: Uint8Array;
+  verifiedAt: string | null;
+}
+
+/** Bytes a JSON string holds only escaped: the control characters, `"` and `\`. */
+const ESCAPED = new Uint8Array(256);
+ESCAPED.fill(1, 0, 0x20);
+ESCAPED[0x22] = ESCAPED[0x5c] = 1;
+const utf8 = new TextDecoder();
+
+/**
+ * Appends to `into` the line formatEntry makes of the entry `parts` describe, and its line
+ * feed, as UTF-8. The path's bytes and the digest's go in as they are: the journal gets a
+ * line per file and destination, twice when verifying, and a path decoded, a digest turned
+ * into text, the line made and then encoded cost more than the rest of a small file's record.
+ */
+export function appendEntryLine(into: TextBuffer, parts: EntryParts): void {
+  const { pathBytes, size, mtimeMs, hash, digestBytes, verifiedAt } = parts;
+  if (needsEscape(pathBytes) || !Number.isFinite(size) || !Number.isFinite(mtimeMs)) {
+    // A path with a quote, a backslash or a control character (a rare name): as JSON writes it.
+    const entry = {
+      path: utf8.decode(pathBytes.slice()),
+      size,
+      mtimeMs,
+      hash,
+      digest: utf8.decode(hexOf(digestBytes)),
+      verifiedAt,
+    };
+    into.append(formatEntry(entry) + "\n");
+    return;
+  }
+  into.appendAscii('{"path":"');
+  into.appendBytes(pathBytes);
+  into.appendAscii(`","size":${size},"mtimeMs":${mtimeMs},"${hash}":"`);
+  into.appendHex(digestBytes);
+  into.appendAscii(verifiedAt === null ? '","verifiedAt":null}\n' : `","verifiedAt":"`);
+  if (verifiedAt !== null) {
+    into.appendAscii(verifiedAt);
+    into.appendAscii('"}\n');
+  }
+}
+
+function needsEscape(bytes: Uint8Array): boolean {
+  for (let i = 0; i < bytes.length; i++) if (ESCAPED[bytes[i]] === 1) return true;
+  return false;
+}
+
+function hexOf(bytes: Uint8Array): Uint8Array {
+  const text = new TextBuffer(2 * bytes.length);
+  text.appendHex(bytes);
+  return text.take();
+}
+
 /** The manifest's first line, with its line feed. */
 function manifestHeader(hash: HashAlgorithm): string {
   return JSON.stringify({ format: FORMAT, version: VERSION, hash }) + "\n";

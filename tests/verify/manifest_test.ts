@@ -5,6 +5,7 @@
 import { assert, fc } from "../deps.ts";
 import { createHash, path } from "../../src/deps.ts";
 import {
+  appendEntryLine,
   formatEntry,
   formatManifest,
   type ManifestEntry,
@@ -15,6 +16,7 @@ import {
 } from "../../src/verify/manifest.ts";
 import { DIGEST_LENGTH, HASH_ALGORITHMS } from "../../src/verify/hashers.ts";
 import { parseSums, SUMS_FORMATS } from "../../src/verify/sums.ts";
+import { TextBuffer } from "../../src/text_buffer.ts";
 import { sh, testFolder } from "../helpers.ts";
 
 const HEADER = JSON.stringify({ format: "fanout-manifest", version: 1, hash: "sha256" });
@@ -77,6 +79,38 @@ Deno.test("formatEntry writes the bytes JSON.stringify writes of the entry, fiel
       const object = { path: rel, size, mtimeMs, [hash]: digest, verifiedAt, link };
       assert.equal(formatEntry({ ...e, link }), JSON.stringify(object));
     }),
+  );
+});
+
+Deno.test("appendEntryLine writes, from a path's UTF-8 and a digest's bytes, formatEntry's line", () => {
+  const encoder = new TextEncoder();
+  // Any text, quotes, backslashes and control characters too (which JSON escapes).
+  const rel = fc.string({
+    unit: fc.oneof(
+      fc.constantFrom('"', "\\", "\n", "\u0001"),
+      fc.string({ unit: "binary", minLength: 1, maxLength: 1 }),
+    ),
+    minLength: 1,
+    maxLength: 30,
+  });
+  const mtimeMs = fc.double({ min: -4e12, max: 4e12, noNaN: true, noDefaultInfinity: true });
+  const buffer = new TextBuffer(16);
+  fc.assert(
+    fc.property(entryArbitrary, fc.option(rel, { nil: undefined }), mtimeMs, (e, name, ms) => {
+      // The path as a worker has it: UTF-8 in shared memory, as the file table keeps it.
+      const utf8 = encoder.encode(name ?? e.path);
+      const pathBytes = new Uint8Array(new SharedArrayBuffer(utf8.length + 3)).subarray(2, -1);
+      pathBytes.set(utf8);
+      const digestBytes = new Uint8Array(e.digest.length / 2)
+        .map((_, i) => parseInt(e.digest.slice(2 * i, 2 * i + 2), 16));
+      const parts = { ...e, mtimeMs: ms + 0, pathBytes, digestBytes };
+      buffer.appendAscii("before\n");
+      appendEntryLine(buffer, parts);
+      const text = new TextDecoder().decode(buffer.take());
+      const expected = { ...e, mtimeMs: ms + 0, path: new TextDecoder().decode(utf8) };
+      assert.equal(text, `before\n${formatEntry(expected)}\n`);
+    }),
+    { numRuns: 500 },
   );
 });
 
