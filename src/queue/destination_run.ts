@@ -50,7 +50,7 @@ import {
 } from "../verify/manifest.ts";
 import { DestinationQueue } from "./destination_queue.ts";
 import { StatsReporter } from "./destination_stats.ts";
-import { PRIORITIES, taskOrderBy, type TaskPriority } from "./file_task.ts";
+import { orderByStartScore, startScore, type TaskPriority } from "./file_task.ts";
 import { priorityMatcher } from "./priority_rules.ts";
 import { RateLimiter } from "./rate_limiter.ts";
 import { ThroughputMonitor } from "./throughput_monitor.ts";
@@ -188,8 +188,8 @@ export class DestinationRun implements Disposable {
   #blocked = new Map<string, string>();
   /** Null without --priority rules: then every file is "normal". */
   #priorityOf: ((path: string) => TaskPriority) | null = null;
-  /** Each queued file's priority, as its index in PRIORITIES. */
-  #priorities: Uint8Array;
+  /** Each queued file's place in the queue's order, from its priority and size (startScore). */
+  #scores: Float64Array;
   /** Whether each file's read is under way ahead of its turn: 0, AHEAD or AHEAD_DROPPED. */
   #ahead: Uint8Array;
   /** Each small file open since its read-ahead (Libc.openAhead), for its read; −1 for none. */
@@ -205,7 +205,7 @@ export class DestinationRun implements Disposable {
     this.#copies = new Uint8Array(count);
     this.#digests = new DigestColumn(count);
     this.#verifiedAt = new Float64Array(count);
-    this.#priorities = new Uint8Array(count);
+    this.#scores = new Float64Array(count);
     this.#ahead = new Uint8Array(count);
     this.#aheadFds = new Int32Array(count).fill(-1);
     this.#shared = job.chunks && new SharedChunks(job.chunks.memory, job.chunks.destination);
@@ -664,10 +664,10 @@ export class DestinationRun implements Disposable {
     } (${needed} bytes), the destination has ${formatBytes(free)} (${free} bytes) free`;
   }
 
-  /** Works out the priority of the file at `index` before it is queued. */
+  /** Works out the priority of the file at `index`, and its score, before it is queued. */
   #prioritize(index: number): void {
     const priority = this.#priorityOf?.(this.#files.path(index)) ?? "normal";
-    this.#priorities[index] = PRIORITIES.indexOf(priority);
+    this.#scores[index] = startScore(priority, this.#files.sizes[index], this.job.order);
   }
 
   #result(index: number, status: "copied" | "verified"): FileResult {
@@ -886,12 +886,7 @@ export class DestinationRun implements Disposable {
         this.#files.sizes[index] < SMALL_BUFFER,
       // Every file enters the queue at the run's start (addedAt 0): none overtakes another
       // by waiting, and a retry keeps its place.
-      before: taskOrderBy<number, number>(this.job.order, {
-        path: (index) => this.#files.ranks[index],
-        size: (index) => this.#files.sizes[index],
-        priority: (index) => PRIORITIES[this.#priorities[index]],
-        addedAt: () => 0,
-      }),
+      before: orderByStartScore(this.#scores, this.#files.ranks),
     });
     return this.#active;
   }

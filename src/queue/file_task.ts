@@ -84,6 +84,26 @@ export function taskOrder(order: TaskOrder): (a: FileTask, b: FileTask) => boole
   return taskOrderBy(order, FILE_TASK_VIEW);
 }
 
+/**
+ * The score of a task that entered its queue at the run's start, as every file of a
+ * destination's run does: for two such tasks the order of taskOrderBy is that of these scores
+ * (then their paths), worked out once per task rather than at each comparison of a heap.
+ */
+export function startScore(priority: TaskPriority, size: number, order: TaskOrder): number {
+  return score(priority, size, 0, 0, order);
+}
+
+/**
+ * taskOrderBy for tasks known by index that all entered at the start: `scores` holds each
+ * one's startScore, `ranks` its place in path order.
+ */
+export function orderByStartScore(
+  scores: Float64Array,
+  ranks: Uint32Array,
+): (a: number, b: number) => boolean {
+  return (a, b) => scores[a] > scores[b] || (scores[a] === scores[b] && ranks[a] < ranks[b]);
+}
+
 /** The same order for tasks of any shape, read through `view`. */
 export function taskOrderBy<T, P extends string | number>(
   order: TaskOrder,

@@ -5,9 +5,13 @@
 import { assert, fc } from "../deps.ts";
 import {
   type FileTask,
+  orderByStartScore,
+  ORDERS,
   PRIORITIES,
   scoresHigher,
+  startScore,
   taskOrder,
+  taskOrderBy,
   type TaskPriority,
   taskScore,
 } from "../../src/queue/file_task.ts";
@@ -142,5 +146,38 @@ Deno.test("scoresHigher agrees with the scores at any later time: time never reo
         if (difference < -1e-6) assert.ok(!scoresHigher(a, b), `behind by ${difference}`);
       },
     ),
+  );
+});
+
+Deno.test("orderByStartScore orders tasks added at the start as taskOrderBy does, in each order", () => {
+  const tasks = fc.array(
+    fc.record({
+      priority: fc.constantFrom(...PRIORITIES),
+      // Equal sizes and scores too, which the path then orders.
+      size: fc.oneof(fc.constantFrom(0, 1, 4096, MB, 5 * GB), fc.integer({ min: 0, max: 2 ** 40 })),
+    }),
+    { minLength: 1, maxLength: 40 },
+  );
+  fc.assert(
+    fc.property(tasks, fc.constantFrom(...ORDERS), fc.integer(), (list, order, seed) => {
+      // Ranks: a shuffled place in path order for each task.
+      const ranks = new Uint32Array(list.map((_, i) => i))
+        .sort((a, b) =>
+          ((a * 2654435761 + seed) >>> 0) % 97 - ((b * 2654435761 + seed) >>> 0) % 97 || a - b
+        );
+      const scores = new Float64Array(list.map((t) => startScore(t.priority, t.size, order)));
+      const fast = orderByStartScore(scores, ranks);
+      const slow = taskOrderBy<number, number>(order, {
+        path: (i) => ranks[i],
+        size: (i) => list[i].size,
+        priority: (i) => list[i].priority,
+        addedAt: () => 0,
+      });
+      for (let a = 0; a < list.length; a++) {
+        for (let b = 0; b < list.length; b++) {
+          assert.equal(fast(a, b), slow(a, b), `${a} before ${b}`);
+        }
+      }
+    }),
   );
 });
