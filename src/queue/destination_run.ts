@@ -280,7 +280,7 @@ export class DestinationRun implements Disposable {
     if (job.verify) {
       this.#status.forEach((status, index) => {
         if (status === GOOD && this.#verifiedAt[index] === 0) {
-          post({ type: "file", result: this.#result(index, "copied") });
+          this.#tellDone(index, "copied");
         }
       });
     }
@@ -601,7 +601,7 @@ export class DestinationRun implements Disposable {
           this.#status[index] = GOOD;
           this.#journal.add(this.#journalEntry(index));
           this.#monitor.fileDone();
-          this.post({ type: "file", result: this.#result(index, "verified") });
+          this.#tellDone(index, "verified");
         } finally {
           closeAheadFd(fd);
         }
@@ -670,22 +670,17 @@ export class DestinationRun implements Disposable {
     this.#scores[index] = startScore(priority, this.#files.sizes[index], this.job.order);
   }
 
-  #result(index: number, status: "copied" | "verified"): FileResult {
-    const resumed = this.#resumed.get(index);
-    return {
+  /** Tells the coordinator of a file copied or verified (which has its digest by then). */
+  #tellDone(index: number, status: "copied" | "verified"): void {
+    this.#stats.fileDone({
       index,
       status,
-      ...this.#content(index),
       attempts: this.#copies[index],
-      ...(resumed ? { resumed } : {}),
-      ...this.#sharedField(index),
-    };
-  }
-
-  /** The bytes a copy took from the other destinations' reads, when it took any. */
-  #sharedField(index: number): Pick<FileResult, "shared"> {
-    const shared = this.#taken.get(index, this.#files.sizes[index]);
-    return shared > 0 ? { shared } : {};
+      hash: this.#digests.algorithm(index)!,
+      digestBytes: this.#digests.bytes(index)!,
+      shared: this.#taken.get(index, this.#files.sizes[index]),
+      resumed: this.#resumed.get(index) ?? 0,
+    });
   }
 
   /** A file's hash for its result, once it has one. */
@@ -792,7 +787,7 @@ export class DestinationRun implements Disposable {
     this.#status[index] = GOOD;
     this.#journal.add(this.#journalEntry(index));
     this.#monitor.fileDone();
-    if (!this.job.verify) this.post({ type: "file", result: this.#result(index, "copied") });
+    if (!this.job.verify) this.#tellDone(index, "copied");
   }
 
   #fail(index: number, error: unknown): void {

@@ -10,7 +10,7 @@
  * first, so the order of everything the worker says is kept.
  */
 import type { DestinationStats, FromWorker } from "../coordinator/messages.ts";
-import { FileResultsBuilder } from "./file_results.ts";
+import { type FileDone, FileResultsBuilder } from "./file_results.ts";
 
 type Post = (message: FromWorker) => void;
 
@@ -73,6 +73,17 @@ export class StatsReporter implements Disposable {
     if (message.type === "done" || message.type === "failed") this.flush();
     this.send(message);
   };
+
+  /**
+   * Tells of a file copied or verified, as `post` tells a "file" message of one: the run's
+   * every file is told this way, with no result object made for it.
+   */
+  fileDone(done: FileDone): void {
+    this.#stats.filesDone++;
+    this.#changed = true;
+    this.#files.addDone(done);
+    if (this.#files.full) this.#sendFiles();
+  }
 
   #sendFiles(): void {
     if (this.#files.count === 0) return;

@@ -6,10 +6,33 @@
  * is a few typed arrays and two strings.
  */
 import type { FileResult, FileResults, FileStatus } from "../coordinator/messages.ts";
-import { DIGEST_LENGTH, HASH_ALGORITHMS } from "../verify/hashers.ts";
+import {
+  DIGEST_LENGTH,
+  HASH_ALGORITHMS,
+  type HashAlgorithm,
+  LONGEST_DIGEST,
+} from "../verify/hashers.ts";
+import { TextBuffer } from "../text_buffer.ts";
 
 /** The statuses by their code in FileResults. */
 export const FILE_STATUSES: readonly FileStatus[] = ["verified", "copied", "skipped", "failed"];
+
+/**
+ * A file copied or verified, as a destination's run keeps it in columns: the result's fields
+ * with its digest as bytes (DigestColumn.bytes), for a row added with no object of its own.
+ */
+export interface FileDone {
+  index: number;
+  status: "copied" | "verified";
+  attempts: number;
+  hash: HashAlgorithm;
+  digestBytes: Uint8Array;
+  /** 0 for none, as for `resumed`. */
+  shared: number;
+  resumed: number;
+}
+
+const hexText = new TextDecoder();
 
 export class FileResultsBuilder {
   #count = 0;
@@ -19,7 +42,8 @@ export class FileResultsBuilder {
   readonly #hashes: Uint8Array;
   readonly #shared: Float64Array;
   readonly #resumed: Float64Array;
-  #digests: string[] = [];
+  /** The rows' hex digests, one after another. */
+  readonly #digests: TextBuffer;
   #notes: FileResults["notes"] = [];
 
   /** Room for `capacity` results between two `take`s. */
@@ -30,6 +54,7 @@ export class FileResultsBuilder {
     this.#hashes = new Uint8Array(capacity);
     this.#shared = new Float64Array(capacity);
     this.#resumed = new Float64Array(capacity);
+    this.#digests = new TextBuffer(capacity * LONGEST_DIGEST);
   }
 
   get count(): number {
@@ -49,7 +74,7 @@ export class FileResultsBuilder {
     this.#statuses[row] = FILE_STATUSES.indexOf(result.status);
     this.#attempts[row] = Math.min(255, result.attempts);
     this.#hashes[row] = content ? HASH_ALGORITHMS.indexOf(content.hash) + 1 : 0;
-    if (content) this.#digests.push(content.digest);
+    if (content) this.#digests.appendAscii(content.digest);
     this.#shared[row] = result.shared ?? 0;
     this.#resumed[row] = result.resumed ?? 0;
     if (error !== undefined || link !== undefined) {
@@ -61,6 +86,19 @@ export class FileResultsBuilder {
     }
   }
 
+  /** Adds a file copied or verified, as add would add its result; there must be room. */
+  addDone(done: FileDone): void {
+    if (this.full) throw new RangeError(`no room for more than ${this.capacity} file results`);
+    const row = this.#count++;
+    this.#indices[row] = done.index;
+    this.#statuses[row] = FILE_STATUSES.indexOf(done.status);
+    this.#attempts[row] = Math.min(255, done.attempts);
+    this.#hashes[row] = HASH_ALGORITHMS.indexOf(done.hash) + 1;
+    this.#digests.appendHex(done.digestBytes);
+    this.#shared[row] = done.shared;
+    this.#resumed[row] = done.resumed;
+  }
+
   /** The results added since the last `take`, which starts afresh. */
   take(): FileResults {
     const count = this.#count;
@@ -70,13 +108,13 @@ export class FileResultsBuilder {
       statuses: this.#statuses.slice(0, count),
       attempts: this.#attempts.slice(0, count),
       hashes: this.#hashes.slice(0, count),
-      digests: this.#digests.join(""),
+      digests: hexText.decode(this.#digests.view()),
       shared: this.#shared.slice(0, count),
       resumed: this.#resumed.slice(0, count),
       notes: this.#notes,
     };
     this.#count = 0;
-    this.#digests = [];
+    this.#digests.clear();
     this.#notes = [];
     return results;
   }

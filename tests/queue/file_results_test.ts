@@ -6,6 +6,7 @@ import { assert, fc } from "../deps.ts";
 import type { FileResult } from "../../src/coordinator/messages.ts";
 import {
   FILE_STATUSES,
+  type FileDone,
   FileResultsBuilder,
   forEachFileResult,
 } from "../../src/queue/file_results.ts";
@@ -66,4 +67,40 @@ Deno.test("a batch taken is not changed by the results added after it", () => {
   forEachFileResult(taken, (r) => read.push(r));
   assert.deepEqual(read, [first]);
   assert.deepEqual(readBack(builder).map((r) => r.index), [2, 3]);
+});
+
+Deno.test("a file done, its digest as bytes, reads back as the result add takes for it", () => {
+  const done = fc.record({
+    index: fc.integer({ min: 0, max: 2 ** 31 - 1 }),
+    status: fc.constantFrom("copied" as const, "verified" as const),
+    content,
+    attempts: fc.integer({ min: 0, max: 300 }),
+    shared: fc.oneof(fc.constant(0), positive),
+    resumed: fc.oneof(fc.constant(0), positive),
+  }, { noNullPrototype: true });
+  fc.assert(
+    fc.property(fc.array(fc.tuple(done, fc.option(result)), { maxLength: 30 }), (rows) => {
+      const builder = new FileResultsBuilder(60);
+      const expected: FileResult[] = [];
+      for (const [{ content, shared, resumed, ...fields }, other] of rows) {
+        const digestBytes = new Uint8Array(content.digest.length / 2)
+          .map((_, i) => parseInt(content.digest.slice(2 * i, 2 * i + 2), 16));
+        const row: FileDone = { ...fields, hash: content.hash, digestBytes, shared, resumed };
+        builder.addDone(row);
+        expected.push({
+          ...fields,
+          attempts: Math.min(255, fields.attempts),
+          content,
+          ...(resumed ? { resumed } : {}),
+          ...(shared ? { shared } : {}),
+        });
+        // Mixed with results added as objects, which keep their place.
+        if (other) {
+          builder.add(other);
+          expected.push(other);
+        }
+      }
+      assert.deepEqual(readBack(builder), expected);
+    }),
+  );
 });
