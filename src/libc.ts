@@ -186,6 +186,15 @@ function load(): Libc | string {
   const encoder = new TextEncoder();
   const errno = () => new Deno.UnsafePointerView(libc.symbols.__errno_location()!).getInt32();
   const cString = (text: string) => encoder.encode(text + "\0");
+  // A C string for a call made at once, in one buffer that the next one overwrites: never
+  // for a call that waits on a thread of its own, nor across an await.
+  let scratch = new Uint8Array(1024);
+  const cStringNow = (text: string) => {
+    // UTF-8 takes at most 3 bytes per UTF-16 unit.
+    if (scratch.length < 3 * text.length + 1) scratch = new Uint8Array(3 * text.length + 1);
+    scratch[encoder.encodeInto(text, scratch).written] = 0;
+    return scratch;
+  };
   const noPath = cString("");
   const status = new Uint8Array(256);
   const statusView = new DataView(status.buffer);
@@ -193,7 +202,7 @@ function load(): Libc | string {
   const advise = (fd: number, advice: number) =>
     libc.symbols.posix_fadvise(fd, 0n, 0n, advice) === 0;
   const openAhead: Libc["openAhead"] = (file, drop, noatime = false) => {
-    const name = cString(file);
+    const name = cStringNow(file);
     let fd = libc.symbols.open(name, O_RDONLY | O_CLOEXEC | (noatime ? O_NOATIME : 0));
     // Refused (EPERM) unless this process owns the file: then it is read plainly.
     if (fd < 0 && noatime) fd = libc.symbols.open(name, O_RDONLY | O_CLOEXEC);
@@ -205,7 +214,7 @@ function load(): Libc | string {
   };
   return {
     dropFromCache(file) {
-      const fd = libc.symbols.open(cString(file), O_RDONLY | O_CLOEXEC);
+      const fd = libc.symbols.open(cStringNow(file), O_RDONLY | O_CLOEXEC);
       if (fd < 0) return false;
       const dropped = advise(fd, POSIX_FADV_DONTNEED);
       libc.symbols.close(fd);
@@ -290,7 +299,7 @@ function load(): Libc | string {
       if (!files) return false;
       const { symbols } = files;
       const flags = O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC;
-      const fd = symbols.create(cString(file), flags, mode ?? 0o666);
+      const fd = symbols.create(cStringNow(file), flags, mode ?? 0o666);
       if (fd < 0) return false;
       let done = mode === undefined || symbols.fchmod(fd, mode) === 0;
       for (let written = 0; done && written < data.length;) {

@@ -370,3 +370,39 @@ Deno.test({
     assert(before - after > freedKiB / 2, `RSS ${before} KiB before the trim, ${after} after`);
   },
 });
+
+Deno.test({
+  name: "writeWhole and openAhead name each file exactly, long or short, in any script, in turn",
+  ignore,
+  fn: async () => {
+    await using dir = await testFolder();
+    // A long name (past the first buffer for names), then shorter ones, then one beyond ASCII.
+    const folder = `${dir.path}/${"f".repeat(200)}/${"g".repeat(200)}/${"h".repeat(200)}`;
+    await Deno.mkdir(`${folder}/${"i".repeat(200)}/${"j".repeat(200)}`, { recursive: true });
+    const names = [
+      `${folder}/${"i".repeat(200)}/${"j".repeat(200)}/${"k".repeat(200)}`,
+      `${dir.path}/a`,
+      `${dir.path}/\u5199\u771f-\u{1F4F7}.jpg`,
+      `${dir.path}/b`,
+    ];
+    const libc = native();
+    for (const [i, name] of names.entries()) {
+      assert(libc.writeWhole(name, new TextEncoder().encode(`file ${i}`), 0o644, 0), name);
+    }
+    for (const [i, name] of names.entries()) {
+      assert.equal(await Deno.readTextFile(name), `file ${i}`);
+      const opened = libc.openAhead(name, false);
+      assert(opened, name);
+      const into = new Uint8Array(64);
+      const read = await libc.readWhole(name, into, 64, { fd: opened.fd });
+      libc.close(opened.fd);
+      assert.equal(new TextDecoder().decode(into.subarray(0, read!.bytes)), `file ${i}`);
+    }
+    assert.deepEqual((await sh("ls", [dir.path])).stdout.split("\n").filter(Boolean).sort(), [
+      "a",
+      "b",
+      "f".repeat(200),
+      "\u5199\u771f-\u{1F4F7}.jpg",
+    ]);
+  },
+});
