@@ -23,7 +23,7 @@ export class PriorityQueue<T> {
     while (i > 0) {
       const parent = (i - 1) >> 1;
       if (!this.before(items[i], items[parent])) break;
-      [items[i], items[parent]] = [items[parent], items[i]];
+      this.#swap(i, parent);
       i = parent;
     }
   }
@@ -54,8 +54,16 @@ export class PriorityQueue<T> {
       if (left < items.length && this.before(items[left], items[first])) first = left;
       if (right < items.length && this.before(items[right], items[first])) first = right;
       if (first === i) return;
-      [items[i], items[first]] = [items[first], items[i]];
+      this.#swap(i, first);
       i = first;
     }
+  }
+
+  /** Swaps two items (without the array a destructuring swap makes, once a swap). */
+  #swap(i: number, j: number): void {
+    const items = this.#items;
+    const item = items[i];
+    items[i] = items[j];
+    items[j] = item;
   }
 }
