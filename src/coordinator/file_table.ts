@@ -102,6 +102,9 @@ export function shareFileTable({ paths, ...columns }: FileTable): SharedFileTabl
   return { ...columns, pathBytes, pathEnds, ranks };
 }
 
+/** Paths an OpenFileTable keeps decoded (a power of two). */
+const PATH_CACHE = 256;
+
 /** The table as a worker reads it: the shared columns, each path decoded when asked for. */
 export class OpenFileTable {
   readonly count: number;
@@ -114,6 +117,13 @@ export class OpenFileTable {
   #bytes: Uint8Array;
   #ends: Float64Array;
   #decoder = new TextDecoder();
+  /**
+   * The paths decoded last, a place each by index (modulo PATH_CACHE): a worker asks for a
+   * file's path several times over as it reads the file ahead, copies it, commits and reads
+   * it back, and decoding it again each time made a string each time.
+   */
+  #cachedIndices = new Int32Array(PATH_CACHE).fill(-1);
+  #cachedPaths: string[] = new Array(PATH_CACHE).fill("");
 
   constructor({ pathBytes, pathEnds, ranks, ...columns }: SharedFileTable) {
     this.count = pathEnds.length;
@@ -133,6 +143,15 @@ export class OpenFileTable {
 
   /** The relative, "/"-separated path of the file at `index`. */
   path(index: number): string {
+    const slot = index & (PATH_CACHE - 1);
+    if (this.#cachedIndices[slot] === index) return this.#cachedPaths[slot];
+    const path = this.#decode(index);
+    this.#cachedIndices[slot] = index;
+    this.#cachedPaths[slot] = path;
+    return path;
+  }
+
+  #decode(index: number): string {
     const bytes = this.#bytes;
     const start = index === 0 ? 0 : this.#ends[index - 1];
     const end = this.#ends[index];

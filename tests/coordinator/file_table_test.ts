@@ -78,3 +78,25 @@ Deno.test("posting a shared table copies none of its columns: they are one memor
   const opened = openFileTable(posted);
   assert.deepEqual(files.map((_, index) => opened.path(index)), files.map((f) => f.path));
 });
+
+Deno.test("paths asked for in any order, again and again, are each file's own, as are their bytes", () => {
+  // More files than the paths kept decoded, so that files share a place there.
+  const files = Array.from({ length: 700 }, (_, i) => ({
+    path: i % 3 === 0 ? `d${i % 7}/\u5199\u771f-${i}.jpg` : `d${i % 7}/f${i}.bin`,
+    size: i,
+    mtimeMs: 0,
+    mode: 0o644,
+  }));
+  const table = openFileTable(structuredClone(shareFileTable(fileTable(files))));
+  fc.assert(
+    fc.property(
+      fc.array(fc.integer({ min: 0, max: files.length - 1 }), { maxLength: 200 }),
+      (asks) => {
+        for (const index of [...asks, ...asks.map((i) => (i + 256) % files.length), ...asks]) {
+          assert.equal(table.path(index), files[index].path);
+          assert.equal(new TextDecoder().decode(table.pathBytes(index).slice()), files[index].path);
+        }
+      },
+    ),
+  );
+});
