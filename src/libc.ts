@@ -5,6 +5,7 @@
  * of each path under narrow permissions (a readlink of every folder on the way, per call).
  * Linux (glibc) only for now; elsewhere, or without the permission, `openLibc` says why not.
  */
+import { encodeAt } from "./text_buffer.ts";
 
 const SYMBOLS = {
   open: { parameters: ["buffer", "i32"], result: "i32" },
@@ -192,7 +193,7 @@ function load(): Libc | string {
   const cStringNow = (text: string) => {
     // UTF-8 takes at most 3 bytes per UTF-16 unit.
     if (scratch.length < 3 * text.length + 1) scratch = new Uint8Array(3 * text.length + 1);
-    scratch[encoder.encodeInto(text, scratch).written] = 0;
+    scratch[encodeAt(text, scratch, 0)] = 0;
     return scratch;
   };
   const noPath = cString("");

@@ -8,6 +8,27 @@ const encoder = new TextEncoder();
 /** The character codes of "0123456789abcdef". */
 export const HEX_DIGITS: Uint8Array = encoder.encode("0123456789abcdef");
 
+/** Texts up to this long are written a character at a time while they are ASCII. */
+const SHORT_TEXT = 256;
+
+/**
+ * Writes `text` as UTF-8 into `into` at `at`, which has room for it (3 bytes per UTF-16
+ * unit); returns where it ends. A short ASCII text (a path, a record's line) is written a
+ * byte a character: the encoder's call costs as much, and makes an object each time.
+ */
+export function encodeAt(text: string, into: Uint8Array, at: number): number {
+  if (text.length <= SHORT_TEXT) {
+    let end = at;
+    for (let i = 0; i < text.length; i++) {
+      const code = text.charCodeAt(i);
+      if (code >= 0x80) return at + encoder.encodeInto(text, into.subarray(at)).written;
+      into[end++] = code;
+    }
+    return end;
+  }
+  return at + encoder.encodeInto(text, into.subarray(at)).written;
+}
+
 export class TextBuffer {
   #bytes: Uint8Array;
   #used = 0;
@@ -25,7 +46,7 @@ export class TextBuffer {
   append(text: string, nul = false): void {
     // UTF-8 takes at most 3 bytes per UTF-16 unit.
     this.#room(3 * text.length + 1);
-    this.#used += encoder.encodeInto(text, this.#bytes.subarray(this.#used)).written;
+    this.#used = encodeAt(text, this.#bytes, this.#used);
     if (nul) this.#bytes[this.#used++] = 0;
   }
 
@@ -46,6 +67,24 @@ export class TextBuffer {
     let at = this.#used;
     for (let i = 0; i < text.length; i++) bytes[at++] = text.charCodeAt(i);
     this.#used = at;
+  }
+
+  /**
+   * Appends `value` as String writes it (JSON too, for a finite number): a whole number of
+   * up to 2^53 digit by digit, with no string made.
+   */
+  appendNumber(value: number): void {
+    if (!(Number.isSafeInteger(value) && value >= 0)) return this.appendAscii(String(value));
+    let digits = 1;
+    for (let rest = value; rest >= 10; rest = Math.floor(rest / 10)) digits++;
+    this.#room(digits);
+    const bytes = this.#bytes;
+    let rest = value;
+    for (let at = this.#used + digits - 1; at >= this.#used; at--) {
+      bytes[at] = 0x30 + rest % 10;
+      rest = Math.floor(rest / 10);
+    }
+    this.#used += digits;
   }
 
   /**

@@ -2,8 +2,8 @@
  * TextBuffer: text in any script comes back as its UTF-8, past the first capacity too, and its
  * buffer is kept for what comes next.
  */
-import { assert } from "./deps.ts";
-import { TextBuffer } from "../src/text_buffer.ts";
+import { assert, fc } from "./deps.ts";
+import { encodeAt, TextBuffer } from "../src/text_buffer.ts";
 
 Deno.test("appended text comes back as UTF-8, with the NULs asked for, and take starts over", () => {
   const buffer = new TextBuffer(8);
@@ -38,4 +38,41 @@ Deno.test("bytes, ASCII and hex append as they are, past the first capacity too"
   buffer.appendHex(new Uint8Array([0x00, 0x0f, 0xa5, 0xff]));
   buffer.append("\u{1F4F7}");
   assert.equal(new TextDecoder().decode(buffer.take()), '{"size":\u6771\u4eac000fa5ff\u{1F4F7}');
+});
+
+Deno.test("encodeAt writes any text as TextEncoder encodes it, short or long, ASCII or not", () => {
+  const ascii = fc.string({
+    unit: fc.integer({ min: 0, max: 0x7f }).map((code) => String.fromCharCode(code)),
+    maxLength: 300,
+  });
+  const text = fc.oneof(
+    ascii,
+    fc.string({ unit: "binary", maxLength: 300 }),
+    fc.tuple(ascii, fc.string({ unit: "binary", maxLength: 4 })).map(([a, b]) => a + b),
+  );
+  fc.assert(
+    fc.property(text, fc.integer({ min: 0, max: 5 }), (value, at) => {
+      const into = new Uint8Array(at + 3 * value.length).fill(0xee);
+      const end = encodeAt(value, into, at);
+      assert.deepEqual(into.subarray(at, end), new TextEncoder().encode(value));
+      assert.ok(into.subarray(0, at).every((byte) => byte === 0xee), "nothing before `at` written");
+    }),
+    { numRuns: 500 },
+  );
+});
+
+Deno.test("appendNumber writes any number as String does", () => {
+  const number = fc.oneof(
+    fc.integer({ min: 0, max: Number.MAX_SAFE_INTEGER }),
+    fc.constantFrom(0, 9, 10, 99, 100, 2 ** 53 - 1, 2 ** 53, -0, -1, 1e21, 0.5, NaN),
+    fc.double(),
+  );
+  const buffer = new TextBuffer(1);
+  fc.assert(
+    fc.property(number, (value) => {
+      buffer.appendNumber(value);
+      assert.equal(new TextDecoder().decode(buffer.take()), String(value));
+    }),
+    { numRuns: 1000 },
+  );
 });

@@ -240,7 +240,13 @@ export function appendEntryLine(into: TextBuffer, parts: EntryParts): void {
   }
   into.appendAscii('{"path":"');
   into.appendBytes(pathBytes);
-  into.appendAscii(`","size":${size},"mtimeMs":${mtimeMs},"${hash}":"`);
+  into.appendAscii('","size":');
+  into.appendNumber(size);
+  into.appendAscii(',"mtimeMs":');
+  into.appendNumber(mtimeMs);
+  into.appendAscii(',"');
+  into.appendAscii(hash);
+  into.appendAscii('":"');
   into.appendHex(digestBytes);
   into.appendAscii(verifiedAt === null ? '","verifiedAt":null}\n' : `","verifiedAt":"`);
   if (verifiedAt !== null) {
