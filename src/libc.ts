@@ -53,9 +53,13 @@ const O_NOATIME = 0o1000000;
 const O_DIRECTORY = Deno.build.arch === "aarch64" ? 0o40000 : 0o200000;
 const O_NOFOLLOW = Deno.build.arch === "aarch64" ? 0o100000 : 0o400000;
 const AT_EMPTY_PATH = 0x1000;
+const AT_FDCWD = -100;
+const AT_SYMLINK_NOFOLLOW = 0x100;
 const STATX_BASIC_STATS = 0x7ff;
-/** Where struct statx keeps stx_size and stx_mtime (the same on every architecture). */
+/** Where struct statx keeps its fields (the same on every architecture). */
+const STATX_MODE_AT = 28;
 const STATX_SIZE_AT = 40;
+const STATX_BLOCKS_AT = 48;
 const STATX_MTIME_AT = 112;
 const EPERM = 1;
 
@@ -105,6 +109,11 @@ export interface Libc {
    */
   readAhead(file: string, drop: boolean): "dropped" | "ahead" | null;
   /**
+   * What the scan needs of `file` itself (a symlink's own, not its target's), as Deno.lstat
+   * tells it; null if the call failed, for the caller to ask Deno, whose error says why.
+   */
+  lstat(file: string): FileStatus | null;
+  /**
    * readAhead, keeping the file open for its read (readWhole's `fd`), which spares opening
    * it again; with `noatime`, open as readWhole's `noatime` opens it. The caller `close`s it.
    * Null if a call failed (and nothing is left open).
@@ -133,6 +142,16 @@ export interface Libc {
    * held: buffers V8 has let go stay resident until then.
    */
   trimHeap(): void;
+}
+
+export interface FileStatus {
+  size: number;
+  /** As Deno.lstat's mtime tells it, in whole milliseconds. */
+  mtimeMs: number;
+  /** st_mode: the permission bits and the file's type. */
+  mode: number;
+  /** 512-byte blocks held on the disk (fewer than the size needs: holes). */
+  blocks: number;
 }
 
 export interface WholeRead {
@@ -200,6 +219,15 @@ function load(): Libc | string {
   const status = new Uint8Array(256);
   const statusView = new DataView(status.buffer);
   const times = new BigInt64Array(4);
+  /** An unsigned 64-bit field of `status`, exact up to 2^53 (any file's size). */
+  const statusU64 = (at: number) =>
+    statusView.getUint32(at, true) + statusView.getUint32(at + 4, true) * 2 ** 32;
+  const statusMtime = () =>
+    denoMilliseconds(
+      statusView.getInt32(STATX_MTIME_AT + 4, true) * 2 ** 32 +
+        statusView.getUint32(STATX_MTIME_AT, true),
+      statusView.getUint32(STATX_MTIME_AT + 8, true),
+    );
   const advise = (fd: number, advice: number) =>
     libc.symbols.posix_fadvise(fd, 0n, 0n, advice) === 0;
   const openAhead: Libc["openAhead"] = (file, drop, noatime = false) => {
@@ -276,11 +304,8 @@ function load(): Libc | string {
         return {
           bytes,
           dropped,
-          size: Number(statusView.getBigUint64(STATX_SIZE_AT, true)),
-          mtimeMs: denoMilliseconds(
-            statusView.getBigInt64(STATX_MTIME_AT, true),
-            statusView.getUint32(STATX_MTIME_AT + 8, true),
-          ),
+          size: statusU64(STATX_SIZE_AT),
+          mtimeMs: statusMtime(),
         };
       } finally {
         if (given < 0) symbols.close(fd);
@@ -293,6 +318,21 @@ function load(): Libc | string {
       return opened.dropped ? "dropped" : "ahead";
     },
     openAhead,
+    lstat(file) {
+      if (!files) return null;
+      const name = cStringNow(file);
+      if (
+        files.symbols.statx(AT_FDCWD, name, AT_SYMLINK_NOFOLLOW, STATX_BASIC_STATS, status) !== 0
+      ) {
+        return null;
+      }
+      return {
+        size: statusU64(STATX_SIZE_AT),
+        mtimeMs: statusMtime(),
+        mode: statusView.getUint16(STATX_MODE_AT, true),
+        blocks: statusU64(STATX_BLOCKS_AT),
+      };
+    },
     close(fd) {
       libc.symbols.close(fd);
     },
@@ -328,8 +368,10 @@ function load(): Libc | string {
  * A time as Deno.stat gives it in milliseconds, from seconds and nanoseconds since the epoch:
  * whole milliseconds, cut towards the epoch (before 1970 too).
  */
-function denoMilliseconds(seconds: bigint, nanoseconds: number): number {
-  return Number((seconds * 1_000_000_000n + BigInt(nanoseconds)) / 1_000_000n);
+function denoMilliseconds(seconds: number, nanoseconds: number): number {
+  // Exact in numbers after 1970 (to the year 285,000); before, the cut goes the other way.
+  if (seconds >= 0) return seconds * 1000 + Math.floor(nanoseconds / 1_000_000);
+  return Number((BigInt(seconds) * 1_000_000_000n + BigInt(nanoseconds)) / 1_000_000n);
 }
 
 /** Puts `ms` (milliseconds since the epoch) into `times` at `at` as a struct timespec. */

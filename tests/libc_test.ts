@@ -406,3 +406,33 @@ Deno.test({
     ]);
   },
 });
+
+Deno.test({
+  name: "lstat tells a file's size, mtime, mode and blocks as Deno.lstat does, a symlink's own",
+  ignore,
+  fn: async () => {
+    await using dir = await testFolder();
+    const libc = native();
+    const files: string[] = [];
+    for (const [k, when] of MTIMES.entries()) {
+      const file = `${dir.path}/f${k}`;
+      await Deno.writeFile(file, randomBytes(1000 * k + 1));
+      await sh("touch", ["-m", "-d", when, file]);
+      await Deno.chmod(file, [0o600, 0o755, 0o4711][k]);
+      files.push(file);
+    }
+    // A sparse file: its blocks hold less than its size.
+    await sh("truncate", ["-s", "10M", `${dir.path}/sparse`]);
+    await Deno.symlink(files[0], `${dir.path}/link`);
+    for (const file of [...files, `${dir.path}/sparse`, `${dir.path}/link`, dir.path]) {
+      const info = Deno.lstatSync(file);
+      assert.deepEqual(libc.lstat(file), {
+        size: info.size,
+        mtimeMs: info.mtime!.getTime(),
+        mode: info.mode,
+        blocks: info.blocks,
+      }, file);
+    }
+    assert.equal(libc.lstat(`${dir.path}/missing`), null);
+  },
+});
