@@ -1,8 +1,21 @@
+import { setImmediate } from "./deps.ts";
+
 /**
  * How many folders are listed at once (Deno.readDir): a network share answers each listing
  * after a round trip, and a local disk gains nothing from more.
  */
 export const LIST_CONCURRENCY = 8;
+
+/**
+ * How long a thread may run on in microtasks and synchronous calls before its event loop gets
+ * a turn (nextTurn): timers, signals and messages wait that long at most.
+ */
+export const TURN_MS = 5;
+
+/** Waits for the event loop's next turn (a macrotask), after whatever is due in it. */
+export function nextTurn(): Promise<void> {
+  return new Promise((turn) => setImmediate(turn));
+}
 
 /**
  * Runs `work` on every item with at most `limit` calls in flight, and resolves when all are

@@ -6,7 +6,7 @@
  * A PathFilter (--exclude, --include, --only) prunes folders and leaves files out; what it
  * leaves out is counted, not listed as skipped.
  */
-import { forEachConcurrently } from "../concurrency.ts";
+import { forEachConcurrently, nextTurn, TURN_MS } from "../concurrency.ts";
 import type { PathFilter } from "./filter.ts";
 import { toNative } from "../relative_path.ts";
 import { libcAtHand } from "../libc.ts";
@@ -72,7 +72,14 @@ export async function scanSource(
     excluded: 0,
   };
   const pending: string[] = [""];
+  let turnAt = performance.now();
   while (pending.length > 0) {
+    // Synchronous calls give the event loop no turn: a signal (Ctrl-C) and the progress
+    // display get one between folders at least every TURN_MS.
+    if (performance.now() - turnAt > TURN_MS) {
+      await nextTurn();
+      turnAt = performance.now();
+    }
     const folder = pending.pop()!;
     let entries: Deno.DirEntry[];
     try {

@@ -28,6 +28,7 @@
  * order does not change with attempts); it comes after the tasks already read ahead.
  */
 import { setImmediate } from "../deps.ts";
+import { TURN_MS } from "../concurrency.ts";
 import { PriorityQueue } from "./priority_queue.ts";
 
 export interface QueueOptions<T> {
@@ -58,9 +59,6 @@ type OnFailure<T> = (task: T, error: unknown, attempts: number) => void;
 
 /** Light tasks in flight per slot. */
 export const LIGHT_PER_SLOT = 4;
-
-/** How long the slots may run on in microtasks before the event loop gets a turn. */
-export const TURN_MS = 5;
 
 const realSleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 

@@ -57,3 +57,21 @@ Deno.test({
     assert.equal(await onLocalDisk("/no/such/folder"), false);
   },
 });
+
+Deno.test("a local scan, in synchronous calls, still gives timers and signals their turns", async () => {
+  await using folder = await testFolder();
+  // Enough folders that the scan takes many times TURN_MS (5 ms) on any machine.
+  await sh("sh", ["-c", `cd '${folder.path}' && mkdir -p $(seq -f 'd%04g' 0 2999)`]);
+  let ticks = 0;
+  const timer = setInterval(() => ticks++, 1);
+  const start = performance.now();
+  try {
+    const tree = await scanSource(folder.path, { local: true });
+    assert.equal(tree.folders.length, 3000);
+  } finally {
+    clearInterval(timer);
+  }
+  const took = performance.now() - start;
+  // Without a turn, not one tick would come before the scan ends (0 in 38 ms, measured).
+  if (took > 20) assert.ok(ticks >= 1, `${ticks} ticks in ${took.toFixed(0)} ms`);
+});
