@@ -208,6 +208,7 @@ export interface EntryParts {
   hash: HashAlgorithm;
   /** The digest's bytes (DigestColumn.bytes). */
   digestBytes: Uint8Array;
+  /** An ISO time (which JSON writes as it is), or null. */
   verifiedAt: string | null;
 }
 
@@ -248,9 +249,11 @@ export function appendEntryLine(into: TextBuffer, parts: EntryParts): void {
   into.appendAscii(hash);
   into.appendAscii('":"');
   into.appendHex(digestBytes);
-  into.appendAscii(verifiedAt === null ? '","verifiedAt":null}\n' : `","verifiedAt":"`);
-  if (verifiedAt !== null) {
-    into.appendAscii(verifiedAt);
+  if (verifiedAt === null) {
+    into.appendAscii('","verifiedAt":null}\n');
+  } else {
+    into.appendAscii('","verifiedAt":"');
+    into.append(verifiedAt);
     into.appendAscii('"}\n');
   }
 }
