@@ -86,7 +86,7 @@ export async function planDestination(
  * files together, so each run of files with one parent is one listing. Names compare without
  * case and in one Unicode form, so that on a case-insensitive volume a target is never
  * missed (a name found that is not the file only costs an lstat that finds nothing). Each
- * folder listed goes into `temps` with the temp files found in it.
+ * folder listed goes into `temps` with the temp files found in it, and each one missing with none.
  */
 async function presentTargets(
   files: OpenFileTable,
@@ -95,11 +95,14 @@ async function presentTargets(
   local: boolean,
 ): Promise<number[]> {
   const runs: { folder: string; from: number; to: number }[] = [];
+  // Told apart by their paths' bytes: a path is decoded only where a run begins.
+  let previous: Uint8Array = new Uint8Array(0);
   for (let i = 0; i < files.count; i++) {
-    const folder = parentOf(files.path(i));
+    const bytes = files.pathBytes(i);
     const last = runs.at(-1);
-    if (last && last.folder === folder && last.to === i) last.to = i + 1;
-    else runs.push({ folder, from: i, to: i + 1 });
+    if (last && sameParent(previous, bytes)) last.to = i + 1;
+    else runs.push({ folder: parentOf(files.path(i)), from: i, to: i + 1 });
+    previous = bytes;
   }
   const present: number[][] = [];
   await forEachConcurrently(runs, LIST_CONCURRENCY, async ({ folder, from, to }, k) => {
@@ -111,8 +114,13 @@ async function presentTargets(
         names.add(comparable(entry.name));
         if (isTempFile(entry)) found.push(path.join(native, entry.name));
       }
-    } catch {
-      // No such folder (or no folder there): none of its files is on the destination.
+    } catch (error) {
+      // No such folder (or no folder there): none of its files is on the destination, and it
+      // holds no temp file either. Any other error is left for the removal of temp files to
+      // meet again and tell.
+      if (error instanceof Deno.errors.NotFound || error instanceof Deno.errors.NotADirectory) {
+        temps.set(native, []);
+      }
       return;
     }
     temps.set(native, found);
@@ -123,6 +131,16 @@ async function presentTargets(
     }
   });
   return present.flat();
+}
+
+const SLASH = 0x2f;
+
+/** Whether two relative paths, as UTF-8, have the same parent folder ("" for the root). */
+function sameParent(one: Uint8Array, other: Uint8Array): boolean {
+  const end = one.lastIndexOf(SLASH);
+  if (end !== other.lastIndexOf(SLASH)) return false;
+  for (let i = 0; i < end; i++) if (one[i] !== other[i]) return false;
+  return true;
 }
 
 function comparable(name: string): string {

@@ -65,10 +65,13 @@ Deno.test("unchanged files are skipped or re-read; changed, missing and unrecord
     "MISC/f.jpg",
   ]);
   assert.equal(plan.replacedBytes, 99 + 40);
-  // The folders listed, with the temp files in them; MISC is not there to list.
+  // The folders listed, with the temp files in them; MISC is not there, so it holds none.
   assert.deepEqual(
     plan.temps,
-    new Map([[path.join(root, "DCIM"), [path.join(root, "DCIM", ".fanout-0123456789abcdef.tmp")]]]),
+    new Map([
+      [path.join(root, "DCIM"), [path.join(root, "DCIM", ".fanout-0123456789abcdef.tmp")]],
+      [path.join(root, "MISC"), []],
+    ]),
   );
 
   const unverified = await planDestination(opened, root, records, false);
@@ -78,4 +81,29 @@ Deno.test("unchanged files are skipped or re-read; changed, missing and unrecord
   // On a local file system, in plain calls one after another: the same plan.
   assert.deepEqual(await planDestination(opened, root, records, true, true), plan);
   assert.deepEqual(await planDestination(opened, root, records, false, true), unverified);
+});
+
+Deno.test("files of one folder are found however their folders' names begin and follow each other", async () => {
+  await using folder = await testFolder();
+  const root = folder.path;
+  // Folders whose names begin alike, the root, a name beyond ASCII, and a folder met twice.
+  const rels = [
+    "a/x.jpg",
+    "ab/y.jpg",
+    "ac/v.jpg",
+    "a/b/z.jpg",
+    "top.jpg",
+    "\u5199\u771f/p.jpg",
+    "a/w.jpg",
+  ];
+  for (const [k, rel] of rels.entries()) await put(root, rel, 10 + k);
+  const files = fileTable([...rels.map((rel, k) => source(rel, 10 + k)), source("ab/new.jpg", 1)]);
+  const plan = await planDestination(openFileTable(shareFileTable(files)), root, new Map(), true);
+  // Every file on the destination was found (with no record, each is copied over).
+  assert.equal(plan.replacedBytes, rels.reduce((sum, _, k) => sum + 10 + k, 0));
+  assert.deepEqual(plan.copy.length, rels.length + 1);
+  assert.deepEqual(
+    [...plan.temps.keys()].sort(),
+    ["", "a", "a/b", "ab", "ac", "\u5199\u771f"].map((rel) => path.join(root, rel)).sort(),
+  );
 });
