@@ -44,10 +44,17 @@ export function isListable(path: string, format: SumsFormat): boolean {
  * formatSumLine({ digest: "ab…", path: "a\nb" }, SUMS_FORMATS.sha256); // "\\ab…  a\\nb"
  */
 export function formatSumLine({ digest, path }: SumLine, format: SumsFormat): string {
-  const escaped = [...path].some((c) => format.escapes.includes(c));
-  if (!escaped) return `${digest}  ${path}`;
+  if (!needsEscape(path, format)) return `${digest}  ${path}`;
   const name = path.replace(/[\\\n\r]/g, (c) => format.escapes.includes(c) ? ESCAPED[c] : c);
   return `\\${digest}  ${name}`;
+}
+
+/** Whether `path` holds a character `format` escapes (looked for one by one: at most 3). */
+function needsEscape(path: string, format: SumsFormat): boolean {
+  for (let i = 0; i < format.escapes.length; i++) {
+    if (path.includes(format.escapes[i])) return true;
+  }
+  return false;
 }
 
 /** The whole file: one line per listable entry, each ending in a line feed. */
