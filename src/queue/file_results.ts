@@ -67,16 +67,9 @@ export class FileResultsBuilder {
 
   /** Adds a result; there must be room (not `full`). */
   add(result: FileResult): void {
-    if (this.full) throw new RangeError(`no room for more than ${this.capacity} file results`);
-    const row = this.#count++;
     const { content, error, link } = result;
-    this.#indices[row] = result.index;
-    this.#statuses[row] = FILE_STATUSES.indexOf(result.status);
-    this.#attempts[row] = Math.min(255, result.attempts);
-    this.#hashes[row] = content ? HASH_ALGORITHMS.indexOf(content.hash) + 1 : 0;
+    const row = this.#row(result, content?.hash, result.shared ?? 0, result.resumed ?? 0);
     if (content) this.#digests.appendAscii(content.digest);
-    this.#shared[row] = result.shared ?? 0;
-    this.#resumed[row] = result.resumed ?? 0;
     if (error !== undefined || link !== undefined) {
       this.#notes.push({
         row,
@@ -88,15 +81,26 @@ export class FileResultsBuilder {
 
   /** Adds a file copied or verified, as add would add its result; there must be room. */
   addDone(done: FileDone): void {
+    this.#row(done, done.hash, done.shared, done.resumed);
+    this.#digests.appendHex(done.digestBytes);
+  }
+
+  /** Fills the next row's columns but the digest's and the notes', and returns the row. */
+  #row(
+    { index, status, attempts }: Pick<FileResult, "index" | "status" | "attempts">,
+    hash: HashAlgorithm | undefined,
+    shared: number,
+    resumed: number,
+  ): number {
     if (this.full) throw new RangeError(`no room for more than ${this.capacity} file results`);
     const row = this.#count++;
-    this.#indices[row] = done.index;
-    this.#statuses[row] = FILE_STATUSES.indexOf(done.status);
-    this.#attempts[row] = Math.min(255, done.attempts);
-    this.#hashes[row] = HASH_ALGORITHMS.indexOf(done.hash) + 1;
-    this.#digests.appendHex(done.digestBytes);
-    this.#shared[row] = done.shared;
-    this.#resumed[row] = done.resumed;
+    this.#indices[row] = index;
+    this.#statuses[row] = FILE_STATUSES.indexOf(status);
+    this.#attempts[row] = Math.min(255, attempts);
+    this.#hashes[row] = hash ? HASH_ALGORITHMS.indexOf(hash) + 1 : 0;
+    this.#shared[row] = shared;
+    this.#resumed[row] = resumed;
+    return row;
   }
 
   /** The results added since the last `take`, which starts afresh. */
