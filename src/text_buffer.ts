@@ -137,3 +137,19 @@ export class TextBuffer {
     this.#bytes = grown;
   }
 }
+
+/** The hex text of a digest while it is made: one buffer for every call. */
+const hexText = new TextBuffer(128);
+const hexDecoder = new TextDecoder();
+
+/**
+ * `bytes` in lowercase hex, as a string (a digest's text).
+ *
+ * @example
+ * hexString(new Uint8Array([0xe3, 0xb0])); // "e3b0"
+ */
+export function hexString(bytes: Uint8Array): string {
+  hexText.clear();
+  hexText.appendHex(bytes);
+  return hexDecoder.decode(hexText.view());
+}

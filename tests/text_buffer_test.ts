@@ -3,7 +3,7 @@
  * buffer is kept for what comes next.
  */
 import { assert, fc } from "./deps.ts";
-import { encodeAt, TextBuffer } from "../src/text_buffer.ts";
+import { encodeAt, hexString, TextBuffer } from "../src/text_buffer.ts";
 
 Deno.test("appended text comes back as UTF-8, with the NULs asked for, and take starts over", () => {
   const buffer = new TextBuffer(8);
@@ -74,5 +74,14 @@ Deno.test("appendNumber writes any number as String does", () => {
       assert.equal(new TextDecoder().decode(buffer.take()), String(value));
     }),
     { numRuns: 1000 },
+  );
+});
+
+Deno.test("hexString gives any bytes in lowercase hex, call after call", () => {
+  fc.assert(
+    fc.property(fc.uint8Array({ maxLength: 64 }), (bytes) => {
+      const expected = [...bytes].map((byte) => byte.toString(16).padStart(2, "0")).join("");
+      assert.equal(hexString(bytes), expected);
+    }),
   );
 });

@@ -3,7 +3,7 @@
  * string and its object), with the algorithm that made it.
  */
 import { type ContentHash, DIGEST_LENGTH, HASH_ALGORITHMS, type HashAlgorithm } from "./hashers.ts";
-import { HEX_DIGITS } from "../text_buffer.ts";
+import { HEX_DIGITS, hexString } from "../text_buffer.ts";
 
 /** The most bytes any algorithm's digest takes. */
 const SLOT = Math.max(...Object.values(DIGEST_LENGTH)) / 2;
@@ -14,10 +14,6 @@ HEX_DIGITS.forEach((code, value) => NIBBLE[code] = value);
 
 /** The value of the hex digit with character code `code`, or −1. */
 const nibble = (code: number) => code < 128 ? NIBBLE[code] : -1;
-
-/** Room for the hex text of one digest, and its decoder: a digest read costs one string. */
-const text = new Uint8Array(2 * Math.max(...Object.values(DIGEST_LENGTH)));
-const decoder = new TextDecoder();
 
 export class DigestColumn {
   /** 0: none; otherwise 1 + the algorithm's index in HASH_ALGORITHMS. */
@@ -61,17 +57,9 @@ export class DigestColumn {
 
   /** The digest kept for `index`, or undefined. */
   get(index: number): ContentHash | undefined {
-    const code = this.#algorithms[index];
-    if (code === 0) return undefined;
-    const hash = HASH_ALGORITHMS[code - 1];
-    const at = index * SLOT;
-    const length = DIGEST_LENGTH[hash];
-    for (let i = 0; i < length / 2; i++) {
-      const byte = this.#bytes[at + i];
-      text[2 * i] = HEX_DIGITS[byte >> 4];
-      text[2 * i + 1] = HEX_DIGITS[byte & 15];
-    }
-    return { hash, digest: decoder.decode(text.subarray(0, length)) };
+    const bytes = this.bytes(index);
+    if (bytes === undefined) return undefined;
+    return { hash: this.algorithm(index)!, digest: hexString(bytes) };
   }
 
   /**

@@ -22,7 +22,7 @@ import {
   type HashAlgorithm,
 } from "./hashers.ts";
 import { formatSumLine, isListable, SUMS_FORMATS } from "./sums.ts";
-import { TextBuffer } from "../text_buffer.ts";
+import { hexString, TextBuffer } from "../text_buffer.ts";
 
 export const MANIFEST_NAME = "manifest.ndjson";
 /** Entries of a run still going (or killed), one per line, merged into the manifest at its end. */
@@ -233,7 +233,7 @@ export function appendEntryLine(into: TextBuffer, parts: EntryParts): void {
       size,
       mtimeMs,
       hash,
-      digest: utf8.decode(hexOf(digestBytes)),
+      digest: hexString(digestBytes),
       verifiedAt,
     };
     into.append(formatEntry(entry) + "\n");
@@ -261,12 +261,6 @@ export function appendEntryLine(into: TextBuffer, parts: EntryParts): void {
 function needsEscape(bytes: Uint8Array): boolean {
   for (let i = 0; i < bytes.length; i++) if (ESCAPED[bytes[i]] === 1) return true;
   return false;
-}
-
-function hexOf(bytes: Uint8Array): Uint8Array {
-  const text = new TextBuffer(2 * bytes.length);
-  text.appendHex(bytes);
-  return text.take();
 }
 
 /** The manifest's first line, with its line feed. */
