@@ -58,23 +58,11 @@ export class TextBuffer {
   }
 
   /**
-   * Appends `text`, ASCII only (a number, a name, an ISO time), a byte a character: for a
-   * short text that costs less than the encoder's call.
-   */
-  appendAscii(text: string): void {
-    this.#room(text.length);
-    const bytes = this.#bytes;
-    let at = this.#used;
-    for (let i = 0; i < text.length; i++) bytes[at++] = text.charCodeAt(i);
-    this.#used = at;
-  }
-
-  /**
    * Appends `value` as String writes it (JSON too, for a finite number): a whole number of
    * up to 2^53 digit by digit, with no string made.
    */
   appendNumber(value: number): void {
-    if (!(Number.isSafeInteger(value) && value >= 0)) return this.appendAscii(String(value));
+    if (!(Number.isSafeInteger(value) && value >= 0)) return this.append(String(value));
     let digits = 1;
     for (let rest = value; rest >= 10; rest = Math.floor(rest / 10)) digits++;
     this.#room(digits);

@@ -33,7 +33,7 @@ Deno.test("view shows what is held in place, and clear keeps the buffer for what
 
 Deno.test("bytes, ASCII and hex append as they are, past the first capacity too", () => {
   const buffer = new TextBuffer(2);
-  buffer.appendAscii('{"size":');
+  buffer.append('{"size":');
   buffer.appendBytes(new TextEncoder().encode("\u6771\u4eac"));
   buffer.appendHex(new Uint8Array([0x00, 0x0f, 0xa5, 0xff]));
   buffer.append("\u{1F4F7}");

@@ -69,7 +69,7 @@ export class FileResultsBuilder {
   add(result: FileResult): void {
     const { content, error, link } = result;
     const row = this.#row(result, content?.hash, result.shared ?? 0, result.resumed ?? 0);
-    if (content) this.#digests.appendAscii(content.digest);
+    if (content) this.#digests.append(content.digest);
     if (error !== undefined || link !== undefined) {
       this.#notes.push({
         row,

@@ -239,22 +239,22 @@ export function appendEntryLine(into: TextBuffer, parts: EntryParts): void {
     into.append(formatEntry(entry) + "\n");
     return;
   }
-  into.appendAscii('{"path":"');
+  into.append('{"path":"');
   into.appendBytes(pathBytes);
-  into.appendAscii('","size":');
+  into.append('","size":');
   into.appendNumber(size);
-  into.appendAscii(',"mtimeMs":');
+  into.append(',"mtimeMs":');
   into.appendNumber(mtimeMs);
-  into.appendAscii(',"');
-  into.appendAscii(hash);
-  into.appendAscii('":"');
+  into.append(',"');
+  into.append(hash);
+  into.append('":"');
   into.appendHex(digestBytes);
   if (verifiedAt === null) {
-    into.appendAscii('","verifiedAt":null}\n');
+    into.append('","verifiedAt":null}\n');
   } else {
-    into.appendAscii('","verifiedAt":"');
+    into.append('","verifiedAt":"');
     into.append(verifiedAt);
-    into.appendAscii('"}\n');
+    into.append('"}\n');
   }
 }
 

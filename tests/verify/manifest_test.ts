@@ -104,7 +104,7 @@ Deno.test("appendEntryLine writes, from a path's UTF-8 and a digest's bytes, for
       const digestBytes = new Uint8Array(e.digest.length / 2)
         .map((_, i) => parseInt(e.digest.slice(2 * i, 2 * i + 2), 16));
       const parts = { ...e, mtimeMs: ms + 0, pathBytes, digestBytes };
-      buffer.appendAscii("before\n");
+      buffer.append("before\n");
       appendEntryLine(buffer, parts);
       const text = new TextDecoder().decode(buffer.take());
       const expected = { ...e, mtimeMs: ms + 0, path: new TextDecoder().decode(utf8) };
