@@ -45,6 +45,7 @@ import {
   type EntryParts,
   type ManifestEntry,
   readRecords,
+  type RecordEntry,
   sortedByPath,
   writeRecords,
 } from "../verify/manifest.ts";
@@ -287,7 +288,7 @@ export class DestinationRun implements Disposable {
 
     try {
       await this.#journal.close();
-      const next = this.#nextRecords(records, plan);
+      const next = await this.#nextRecords(records, plan);
       await writeRecords(root, next, job.hash, { sorted: true });
     } catch (error) {
       // A destination that already failed (a full disk, say) may well refuse its records
@@ -599,7 +600,7 @@ export class DestinationRun implements Disposable {
           }
           this.#verifiedAt[index] = Date.now();
           this.#status[index] = GOOD;
-          this.#journal.add(this.#journalEntry(index));
+          this.#journal.add(this.#recordParts(index));
           this.#monitor.fileDone();
           this.#tellDone(index, "verified");
         } finally {
@@ -689,8 +690,8 @@ export class DestinationRun implements Disposable {
     return content === undefined ? {} : { content };
   }
 
-  /** The record of a file copied (or verified) this run, for the journal. */
-  #journalEntry(index: number): EntryParts {
+  /** The record of a file copied (or verified) this run, for the journal and the records. */
+  #recordParts(index: number): EntryParts {
     const verifiedAt = this.#verifiedAt[index];
     return {
       pathBytes: this.#files.pathBytes(index),
@@ -698,20 +699,6 @@ export class DestinationRun implements Disposable {
       mtimeMs: this.#files.mtimes[index],
       hash: this.#digests.algorithm(index)!,
       digestBytes: this.#digests.bytes(index)!,
-      verifiedAt: verifiedAt === 0 ? null : isoTime(verifiedAt),
-    };
-  }
-
-  /** The record of a file copied (or verified) this run. */
-  #entry(index: number): ManifestEntry {
-    const verifiedAt = this.#verifiedAt[index];
-    const { hash, digest } = this.#digests.get(index)!;
-    return {
-      path: this.#files.path(index),
-      size: this.#files.sizes[index],
-      mtimeMs: this.#files.mtimes[index],
-      hash,
-      digest,
       verifiedAt: verifiedAt === 0 ? null : isoTime(verifiedAt),
     };
   }
@@ -785,7 +772,7 @@ export class DestinationRun implements Disposable {
     }
     this.#touched.add(folder);
     this.#status[index] = GOOD;
-    this.#journal.add(this.#journalEntry(index));
+    this.#journal.add(this.#recordParts(index));
     this.#monitor.fileDone();
     if (!this.job.verify) this.#tellDone(index, "copied");
   }
@@ -893,10 +880,10 @@ export class DestinationRun implements Disposable {
    * files left for a read-back that never came keep theirs; entries of files no longer in
    * the source stay while the copy on the destination still holds.
    */
-  async *#nextRecords(
+  async #nextRecords(
     records: Map<string, ManifestEntry>,
     plan: DestinationPlan,
-  ): AsyncGenerator<ManifestEntry> {
+  ): Promise<Iterable<RecordEntry>> {
     // The files of this run, by index, in path order (their ranks); any other record by its
     // path; the two merged.
     const files = this.#files;
@@ -916,14 +903,21 @@ export class DestinationRun implements Disposable {
       const held = await stillHeld(this.job.destination, gone, this.#local);
       for (const record of held) kept.push(record);
     }
-    const others = sortedByPath(kept);
+    return this.#merged(indices, sortedByPath(kept));
+  }
+
+  /**
+   * The records of the files at `indices` (in path order), made from their columns as they
+   * are asked for, merged with `others` (sorted by path).
+   */
+  *#merged(indices: number[], others: ManifestEntry[]): Generator<RecordEntry> {
     let k = 0;
     for (const index of indices) {
       if (k < others.length) {
-        const rel = files.path(index);
+        const rel = this.#files.path(index);
         while (k < others.length && others[k].path < rel) yield others[k++];
       }
-      yield this.#entry(index);
+      yield this.#recordParts(index);
     }
     while (k < others.length) yield others[k++];
   }

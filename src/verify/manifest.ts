@@ -21,7 +21,7 @@ import {
   HASH_ALGORITHMS,
   type HashAlgorithm,
 } from "./hashers.ts";
-import { formatSumLine, isListable, SUMS_FORMATS } from "./sums.ts";
+import { appendSumLine, formatSumLine, isListable, SUMS_FORMATS } from "./sums.ts";
 import { hexString, TextBuffer } from "../text_buffer.ts";
 
 export const MANIFEST_NAME = "manifest.ndjson";
@@ -212,6 +212,12 @@ export interface EntryParts {
   verifiedAt: string | null;
 }
 
+/**
+ * A record as writeRecords takes it: an entry, or the parts of one a destination's run keeps
+ * of a file it copied, whose lines are written from their bytes (appendEntryLine).
+ */
+export type RecordEntry = ManifestEntry | EntryParts;
+
 /** Bytes a JSON string holds only escaped: the control characters, `"` and `\`. */
 const ESCAPED = new Uint8Array(256);
 ESCAPED.fill(1, 0, 0x20);
@@ -228,15 +234,7 @@ export function appendEntryLine(into: TextBuffer, parts: EntryParts): void {
   const { pathBytes, size, mtimeMs, hash, digestBytes, verifiedAt } = parts;
   if (needsEscape(pathBytes) || !Number.isFinite(size) || !Number.isFinite(mtimeMs)) {
     // A path with a quote, a backslash or a control character (a rare name): as JSON writes it.
-    const entry = {
-      path: utf8.decode(pathBytes.slice()),
-      size,
-      mtimeMs,
-      hash,
-      digest: hexString(digestBytes),
-      verifiedAt,
-    };
-    into.append(formatEntry(entry) + "\n");
+    into.append(formatEntry(asEntry(parts)) + "\n");
     return;
   }
   into.append('{"path":"');
@@ -288,11 +286,12 @@ export function formatManifest(entries: Iterable<ManifestEntry>, hash: HashAlgor
  * The files are written as the entries come, a block at a time, and compared with the old
  * ones on disk the same way: 100,000 entries never become one string. Entries that come
  * `sorted` by path are taken as they come (a generator may make each on demand); others are
- * sorted here first.
+ * sorted here first. A record may come as the parts a run keeps of a file (EntryParts),
+ * whose lines are written from their bytes.
  */
 export async function writeRecords(
   destination: string,
-  entries: Iterable<ManifestEntry> | AsyncIterable<ManifestEntry>,
+  entries: Iterable<RecordEntry> | AsyncIterable<RecordEntry>,
   hash?: HashAlgorithm,
   options: { sorted?: boolean } = {},
 ): Promise<void> {
@@ -307,24 +306,43 @@ export async function writeRecords(
       out: new RecordFile(path.join(folder, format.name)),
     }]),
   );
-  let changed = false;
-  try {
-    await manifest.add(manifestHeader(header));
-    const ordered = options.sorted ? entries : sortedByPath(await Array.fromAsync(entries));
-    for await (const entry of ordered) {
-      await manifest.add(formatEntry(entry) + "\n");
-      const { format, out } = sums.get(entry.hash)!;
+  const files = [manifest, ...[...sums.values()].map(({ out }) => out)];
+  const add = (entry: RecordEntry) => {
+    const { format, out } = sums.get(entry.hash)!;
+    if ("pathBytes" in entry) {
+      appendEntryLine(manifest.pending, entry);
+      appendSumLine(out.pending, entry, format);
+    } else {
+      manifest.pending.append(formatEntry(entry) + "\n");
       // A link is no file to hash: sha256sum -c would follow it.
       if (!entry.link && isListable(entry.path, format)) {
-        await out.add(formatSumLine(entry, format) + "\n");
+        out.pending.append(formatSumLine(entry, format) + "\n");
+      }
+    }
+  };
+  const spill = () => Promise.all(files.map((file) => file.spill()));
+  let changed = false;
+  try {
+    manifest.pending.append(manifestHeader(header));
+    if (options.sorted && Symbol.iterator in entries) {
+      // Entries made on demand, each let go once its lines are written: no promise a line.
+      for (const entry of entries) {
+        add(entry);
+        if (files.some(isFull)) await spill();
+      }
+    } else {
+      const ordered = options.sorted
+        ? entries
+        : sortedByPath((await Array.fromAsync(entries)).map(asEntry));
+      for await (const entry of ordered) {
+        add(entry);
+        if (files.some(isFull)) await spill();
       }
     }
     for (const { out } of sums.values()) changed = await out.finish() || changed;
     changed = await manifest.finish() || changed;
   } finally {
-    await Promise.all(
-      [manifest, ...[...sums.values()].map(({ out }) => out)].map((out) => out.abandon()),
-    );
+    await Promise.all(files.map((out) => out.abandon()));
   }
   // The manifest now holds everything the journal said.
   try {
@@ -338,6 +356,15 @@ export async function writeRecords(
 
 /** Bytes gathered before a block is written. */
 const BLOCK = 256 * 1024;
+
+const isFull = (file: RecordFile) => file.full;
+
+/** A record as ManifestEntry, its path and digest made text from the parts a run keeps. */
+function asEntry(entry: RecordEntry): ManifestEntry {
+  if (!("pathBytes" in entry)) return entry;
+  const { pathBytes, digestBytes, ...rest } = entry;
+  return { ...rest, path: utf8.decode(pathBytes.slice()), digest: hexString(digestBytes) };
+}
 
 /**
  * One records file being written: text goes in a block at a time to a temp file beside it;
@@ -356,9 +383,18 @@ class RecordFile {
 
   constructor(readonly target: string) {}
 
-  async add(text: string): Promise<void> {
-    this.#pending.append(text);
-    if (this.#pending.length >= BLOCK) await this.#write();
+  /** The block being gathered, to append lines to; `spill` writes it once it is `full`. */
+  get pending(): TextBuffer {
+    return this.#pending;
+  }
+
+  get full(): boolean {
+    return this.#pending.length >= BLOCK;
+  }
+
+  /** Writes the block gathered if it is full. */
+  async spill(): Promise<void> {
+    if (this.full) await this.#write();
   }
 
   /** Ends the file; true if the folder changed (replaced or removed). */

@@ -9,6 +9,7 @@
  * it).
  */
 import { DIGEST_LENGTH, type HashAlgorithm } from "./hashers.ts";
+import { hexString, type TextBuffer } from "../text_buffer.ts";
 
 export interface SumsFormat {
   /** The file's name in `.fanout/`. */
@@ -55,6 +56,38 @@ function needsEscape(path: string, format: SumsFormat): boolean {
     if (path.includes(format.escapes[i])) return true;
   }
   return false;
+}
+
+/** Character codes of "\\", "\n" and "\r": ASCII, so never part of another character's UTF-8. */
+const BACKSLASH = 0x5c;
+const NEWLINE = 0x0a;
+const RETURN = 0x0d;
+
+/**
+ * Appends to `into` the line formatSumLine makes of a path's UTF-8 and a digest's bytes, and
+ * its line feed, or nothing for a path `format` cannot list. The bytes go in as they are: the
+ * records of 100,000 files are written at a run's end, and each path decoded and each digest
+ * made text only to be encoded again cost more than the line. A name the tool escapes (rare)
+ * takes formatSumLine's way.
+ */
+export function appendSumLine(
+  into: TextBuffer,
+  { pathBytes, digestBytes }: { pathBytes: Uint8Array; digestBytes: Uint8Array },
+  format: SumsFormat,
+): void {
+  if (
+    !pathBytes.includes(BACKSLASH) && !pathBytes.includes(NEWLINE) &&
+    !pathBytes.includes(RETURN)
+  ) {
+    into.appendHex(digestBytes);
+    into.append("  ");
+    into.appendBytes(pathBytes);
+    into.append("\n");
+    return;
+  }
+  const path = new TextDecoder().decode(pathBytes.slice());
+  if (!isListable(path, format)) return;
+  into.append(formatSumLine({ digest: hexString(digestBytes), path }, format) + "\n");
 }
 
 /** The whole file: one line per listable entry, each ending in a line feed. */

@@ -6,12 +6,14 @@ import { assert, fc } from "../deps.ts";
 import { createHash, path } from "../../src/deps.ts";
 import {
   appendEntryLine,
+  type EntryParts,
   formatEntry,
   formatManifest,
   type ManifestEntry,
   ManifestError,
   parseManifest,
   readManifest,
+  type RecordEntry,
   writeRecords,
 } from "../../src/verify/manifest.ts";
 import { DIGEST_LENGTH, HASH_ALGORITHMS } from "../../src/verify/hashers.ts";
@@ -290,4 +292,75 @@ Deno.test("records of many blocks, made one at a time in path order, are the byt
     ["SHA256SUMS", "XXH128SUMS", "manifest.ndjson"],
     "no B3SUMS for no BLAKE3 entry, and no temp file",
   );
+});
+
+/** The parts a destination's run keeps of `e`: its path's UTF-8 and its digest's bytes. */
+function partsOf(e: ManifestEntry): EntryParts {
+  const { path: rel, digest, ...rest } = e;
+  const pathBytes = new TextEncoder().encode(rel);
+  const digestBytes = new Uint8Array(digest.length / 2)
+    .map((_, i) => parseInt(digest.slice(2 * i, 2 * i + 2), 16));
+  return { ...rest, pathBytes, digestBytes };
+}
+
+Deno.test("records written from a run's parts, mixed with entries, are the bytes of the entries alone", async () => {
+  await using byParts = await testFolder();
+  await using byEntries = await testFolder();
+  // Many blocks; names JSON or the checksum tools escape, one xxhsum cannot list, non-ASCII.
+  const odd = ['a"quote', "back\\slash", "new\nline", "carriage\rreturn", "tab\t", "東京"];
+  const entries = Array.from({ length: 12_000 }, (_, i) => {
+    // Each odd name (every 50th) with each hash (by the 300).
+    const hash = HASH_ALGORITHMS[Math.floor(i / 300) % 3];
+    return entry(`DCIM/${String(i).padStart(6, "0")}${i % 50 === 0 ? odd[(i / 50) % 6] : ""}.JPG`, {
+      hash,
+      digest: createHash("sha256").update(String(i)).digest("hex").slice(0, DIGEST_LENGTH[hash]),
+      verifiedAt: i % 4 === 0 ? null : new Date(1_700_000_000_000 + i).toISOString(),
+      mtimeMs: 1_600_000_000_000 + i * 1.5,
+    });
+  }).sort((a, b) => a.path < b.path ? -1 : 1);
+  // Every other entry as its parts, made as they are asked for, in a plain generator.
+  function* mixed(): Generator<RecordEntry> {
+    for (const [i, one] of entries.entries()) yield i % 2 === 0 ? partsOf(one) : one;
+  }
+  await writeRecords(byParts.path, mixed(), "sha256", { sorted: true });
+  await writeRecords(byEntries.path, entries, "sha256");
+
+  const names = ["manifest.ndjson", "SHA256SUMS", "XXH128SUMS", "B3SUMS"];
+  for (const name of names) {
+    const [got, expected] = await Promise.all(
+      [byParts, byEntries].map((folder) => Deno.readFile(path.join(folder.path, ".fanout", name))),
+    );
+    assert.deepEqual(got, expected, name);
+  }
+  assert.equal(
+    await Deno.readTextFile(path.join(byParts.path, ".fanout", "manifest.ndjson")),
+    formatManifest(entries, "sha256"),
+  );
+  const xxh = parseSums(
+    await Deno.readTextFile(path.join(byParts.path, ".fanout", "XXH128SUMS")),
+    SUMS_FORMATS.xxh128,
+  );
+  assert.equal(
+    xxh.length,
+    entries.filter((e) => e.hash === "xxh128").length -
+      entries.filter((e) => e.hash === "xxh128" && e.path.includes("\n")).length,
+  );
+  assert.deepEqual(
+    (await Array.fromAsync(Deno.readDir(path.join(byParts.path, ".fanout")))).map((e) => e.name)
+      .sort(),
+    [...names].sort(),
+    "no temp file is left",
+  );
+});
+
+Deno.test("unsorted records given as parts are sorted by path like entries", async () => {
+  await using folder = await testFolder();
+  const entries = await makeFiles(folder.path);
+  await writeRecords(folder.path, [...entries].reverse().map(partsOf));
+  const manifest = await readManifest(folder.path);
+  assert.deepEqual([...manifest.values()], [...entries].sort((a, b) => a.path < b.path ? -1 : 1));
+  const judge = await sh("sha256sum", ["--strict", "-c", ".fanout/SHA256SUMS"], {
+    cwd: folder.path,
+  });
+  assert.equal(judge.code, 0, judge.stdout + judge.stderr);
 });

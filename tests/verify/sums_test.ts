@@ -7,6 +7,7 @@ import { assert, fc } from "../deps.ts";
 import { path } from "../../src/deps.ts";
 import { createHasher, HASH_ALGORITHMS } from "../../src/verify/hashers.ts";
 import {
+  appendSumLine,
   formatSumLine,
   formatSums,
   isListable,
@@ -15,6 +16,7 @@ import {
   SUMS_FORMATS,
   type SumsFormat,
 } from "../../src/verify/sums.ts";
+import { TextBuffer } from "../../src/text_buffer.ts";
 import { sh, testFolder } from "../helpers.ts";
 
 const HEX = "0123456789abcdef";
@@ -54,6 +56,30 @@ for (const format of Object.values(SUMS_FORMATS)) {
     );
   });
 }
+
+Deno.test("appendSumLine writes, from a path's UTF-8 and a digest's bytes, formatSumLine's line or none", () => {
+  const encoder = new TextEncoder();
+  const buffer = new TextBuffer(16);
+  fc.assert(
+    fc.property(
+      pathArbitrary,
+      fc.uint8Array({ minLength: 16, maxLength: 32 }),
+      fc.constantFrom(...Object.values(SUMS_FORMATS)),
+      (path, digestBytes, format) => {
+        // The path as a worker has it: UTF-8 in shared memory, as the file table keeps it.
+        const utf8 = encoder.encode(path);
+        const pathBytes = new Uint8Array(new SharedArrayBuffer(utf8.length + 3)).subarray(2, -1);
+        pathBytes.set(utf8);
+        buffer.append("before\n");
+        appendSumLine(buffer, { pathBytes, digestBytes }, format);
+        const digest = [...digestBytes].map((b) => b.toString(16).padStart(2, "0")).join("");
+        const line = isListable(path, format) ? formatSumLine({ digest, path }, format) + "\n" : "";
+        assert.equal(new TextDecoder().decode(buffer.take()), `before\n${line}`);
+      },
+    ),
+    { numRuns: 500 },
+  );
+});
 
 Deno.test("a plain name is written as '<hex>  <name>' and an odd one is escaped", () => {
   const line = (path: string, format: SumsFormat) => formatSumLine({ digest: ZERO, path }, format);
