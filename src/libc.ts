@@ -101,6 +101,11 @@ export interface Libc {
     },
   ): Promise<WholeRead | null>;
   /**
+   * Reads the file open as `fd` (openAhead) from its start, as readWhole reads a file `ahead`
+   * with its `fd`, in plain calls; null if a call failed. `fd` stays open.
+   */
+  readOpen(fd: number, into: Uint8Array, size: number): Omit<WholeRead, "dropped"> | null;
+  /**
    * Has the kernel start reading `file` into the page cache, and returns without waiting
    * (posix_fadvise WILLNEED), so that several files are on their way from the disk at once
    * while one thread reads them one after another in plain calls. With `drop`, its cached
@@ -241,6 +246,27 @@ function load(): Libc | string {
     libc.symbols.close(fd);
     return null;
   };
+  /** `bytes` read from `fd`, and its size and mtime now; null if statx failed. */
+  const statusAfter = (fd: number, bytes: number): Omit<WholeRead, "dropped"> | null => {
+    if (files!.symbols.statx(fd, noPath, AT_EMPTY_PATH, STATX_BASIC_STATS, status) !== 0) {
+      return null;
+    }
+    return { bytes, size: statusU64(STATX_SIZE_AT), mtimeMs: statusMtime() };
+  };
+  const readOpen: Libc["readOpen"] = (fd, into, size) => {
+    if (!files) return null;
+    let bytes = 0;
+    while (bytes < into.length) {
+      const rest = into.subarray(bytes);
+      const n = Number(files.symbols.read(fd, rest, BigInt(rest.length)));
+      if (n < 0) return null;
+      if (n === 0) break;
+      bytes += n;
+      // At the scanned size, the end: the size after the read tells if it grew.
+      if (bytes === size) break;
+    }
+    return statusAfter(fd, bytes);
+  };
   return {
     dropFromCache(file) {
       const fd = libc.symbols.open(cStringNow(file), O_RDONLY | O_CLOEXEC);
@@ -286,31 +312,27 @@ function load(): Libc | string {
       }
       try {
         const dropped = drop && advise(fd, POSIX_FADV_DONTNEED);
+        if (ahead) {
+          const read = readOpen(fd, into, size);
+          return read && { ...read, dropped };
+        }
         let bytes = 0;
         while (bytes < into.length) {
           const rest = into.subarray(bytes);
-          const n = Number(
-            ahead
-              ? symbols.read(fd, rest, BigInt(rest.length))
-              : await symbols.readAside(fd, rest, BigInt(rest.length)),
-          );
+          const n = Number(await symbols.readAside(fd, rest, BigInt(rest.length)));
           if (n < 0) return null;
           if (n === 0) break;
           bytes += n;
           // At the scanned size, the end: the size after the read tells if it grew.
           if (bytes === size) break;
         }
-        if (symbols.statx(fd, noPath, AT_EMPTY_PATH, STATX_BASIC_STATS, status) !== 0) return null;
-        return {
-          bytes,
-          dropped,
-          size: statusU64(STATX_SIZE_AT),
-          mtimeMs: statusMtime(),
-        };
+        const after = statusAfter(fd, bytes);
+        return after && { ...after, dropped };
       } finally {
         if (given < 0) symbols.close(fd);
       }
     },
+    readOpen,
     readAhead(file, drop) {
       const opened = openAhead(file, drop);
       if (!opened) return null;

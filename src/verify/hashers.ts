@@ -127,15 +127,30 @@ export class HasherPool {
    * const { digest } = await pool.lend("xxh128", (h) => digestFile("/ssd/a.jpg", buffer, h));
    */
   async lend<T>(algorithm: HashAlgorithm, use: (hasher: Hasher) => Promise<T>): Promise<T> {
-    const idle = this.#idle.get(algorithm) ?? [];
-    this.#idle.set(algorithm, idle);
-    const hasher = idle.pop() ?? await createHasher(algorithm);
-    hasher.init();
+    const hasher = this.takeNow(algorithm) ?? await createHasher(algorithm);
     try {
       return await use(hasher);
     } finally {
-      idle.push(hasher);
+      this.give(hasher);
     }
+  }
+
+  /**
+   * An initialized hasher for `algorithm` at once, to be given back (`give`); null if one is
+   * still to be made, which for hash-wasm's takes a wait (see createHasher).
+   */
+  takeNow(algorithm: HashAlgorithm): Hasher | null {
+    const hasher = this.#idle.get(algorithm)?.pop() ??
+      (algorithm === "sha256" ? sha256Hasher() : null);
+    hasher?.init();
+    return hasher;
+  }
+
+  /** Takes back a hasher lent (takeNow). */
+  give(hasher: Hasher): void {
+    const idle = this.#idle.get(hasher.algorithm);
+    if (idle) idle.push(hasher);
+    else this.#idle.set(hasher.algorithm, [hasher]);
   }
 }
 

@@ -169,3 +169,57 @@ Deno.test("a small copy changed on the disk before its read-back is caught and c
   });
   assert.equal(check.code, 0, check.stdout);
 });
+
+Deno.test("with a destination for every CPU, a small copy changed before its read-back is caught and copied again", async () => {
+  await using folder = await testFolder();
+  const source = path.join(folder.path, "card");
+  // Small files read ahead from the disk and read back in plain calls (DestinationRun's
+  // #readBackNow), the changed copy last in the Verify's order, long after it starts.
+  const names = Array.from({ length: 3000 }, (_, k) => `m${k % 30}/f${String(k).padStart(4, "0")}`);
+  await Promise.all(names.map((name) => writeRandomFile(path.join(source, name), 1 + k(name))));
+  const count = Math.min(4, Math.max(2, navigator.hardwareConcurrency));
+  const destinations = Array.from({ length: count }, (_, i) => path.join(folder.path, `d${i}`));
+  // The last copy changed on the first destination, and grown by a byte on the second.
+  const victims = destinations.slice(0, 2).map((d) => path.join(d, names.at(-1)!));
+  const child = spawnFanout(["backup", "--json", source, ...destinations]);
+  // deno-lint-ignore no-explicit-any
+  const events: any[] = [];
+  for await (const event of jsonEvents(child)) {
+    events.push(event);
+    if (event.type === "phase" && event.phase === "verify" && event.state === "start") {
+      const changed = destinations.indexOf(event.destination);
+      if (changed === 0) {
+        const bytes = await Deno.readFile(victims[0]);
+        bytes[0] ^= 0xff;
+        await Deno.writeFile(victims[0], bytes);
+      } else if (changed === 1) {
+        await Deno.writeFile(victims[1], new Uint8Array([7]), { append: true });
+      }
+    }
+  }
+  assert.equal((await child.status).code, 0);
+  for (const destination of destinations) {
+    const verified = events.filter((e) =>
+      e.type === "file" && e.status === "verified" && e.destination === destination
+    );
+    assert.equal(verified.length, names.length);
+    const again = verified.filter((e) => e.attempts > 1).map((e) => e.path);
+    const changed = destinations.indexOf(destination) < 2 ? [names.at(-1)] : [];
+    assert.deepEqual(again, changed, `only the changed copy was copied again to ${destination}`);
+  }
+  for (const destination of destinations) {
+    const diff = await sh("diff", ["-r", "--exclude=.fanout", source, destination]);
+    assert.equal(diff.code, 0, diff.stdout);
+    const check = await sh("sha256sum", ["-c", "--quiet", ".fanout/SHA256SUMS"], {
+      cwd: destination,
+    });
+    assert.equal(check.code, 0, check.stdout);
+  }
+});
+
+/** A size from 1 to 4 KiB for `name`, the same each time. */
+function k(name: string): number {
+  let sum = 0;
+  for (const c of name) sum = (sum * 31 + c.charCodeAt(0)) % 4096;
+  return sum;
+}
