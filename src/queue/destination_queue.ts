@@ -22,13 +22,12 @@
  * The event loop's turn: a task may well never wait (a small file in the page cache, read and
  * written in plain calls), and then its slots run on in microtasks, where nothing that waits
  * on the event loop (a flush under way, a timer, a message) is heard of. So every slot gives
- * the loop a turn (setImmediate) once TURN_MS have passed since the last one.
+ * the loop a turn (nextTurn) once TURN_MS have passed since the last one.
  *
  * A failed task is retried after a growing pause and keeps its place in the order (the
  * order does not change with attempts); it comes after the tasks already read ahead.
  */
-import { setImmediate } from "../deps.ts";
-import { TURN_MS } from "../concurrency.ts";
+import { nextTurn, TURN_MS } from "../concurrency.ts";
 import { PriorityQueue } from "./priority_queue.ts";
 
 export interface QueueOptions<T> {
@@ -144,7 +143,10 @@ export class DestinationQueue<T> {
       this.#attempts.delete(task);
       try {
         await work(task, attempt);
-        if (performance.now() - this.#turnAt > TURN_MS) await this.#turn();
+        if (performance.now() - this.#turnAt > TURN_MS) {
+          await nextTurn();
+          this.#turnAt = performance.now();
+        }
       } catch (error) {
         if (attempt <= retries && retryable(error) && !this.#stopped) {
           this.options.onRetry?.(task, error);
@@ -171,16 +173,6 @@ export class DestinationQueue<T> {
       this.#ahead.push(task);
     }
     return this.#ahead.shift();
-  }
-
-  /** Waits for the event loop's next turn. */
-  #turn(): Promise<void> {
-    return new Promise((resolve) =>
-      setImmediate(() => {
-        this.#turnAt = performance.now();
-        resolve();
-      })
-    );
   }
 
   /** How many tasks may be in hand, given the one that comes next. */
