@@ -31,8 +31,11 @@ export interface CopyResult {
 }
 
 export interface CopyOptions {
-  /** Awaited before each chunk is written (bandwidth limit, throughput count). */
-  pace?: (bytes: number) => Promise<void>;
+  /**
+   * Before each chunk is written (bandwidth limit, throughput count); awaited when it returns
+   * a promise.
+   */
+  pace?: (bytes: number) => Promise<void> | undefined;
   /** Refuse (before the rename) a source whose bytes do not hash to this. */
   expectedDigest?: string;
   /**
@@ -186,7 +189,8 @@ async function copyWhole(
     hasher.update(data);
     digest = hasher.digest();
   }
-  await options.pace?.(bytes);
+  const paced = options.pace?.(bytes);
+  if (paced) await paced;
   checkDigest(digest, hasher.algorithm, options.expectedDigest);
   const mode = permissionsOf(file);
   if (!libcAtHand()?.writeWhole(temp, data, mode, file.mtimeMs)) {
@@ -257,7 +261,12 @@ async function readWhole(
   buffer: Uint8Array,
   { localSource: local, sourceAhead: ahead, sourceFd: fd }: CopyOptions,
 ): Promise<void> {
-  const read = await libcAtHand()?.readWhole(sourcePath, buffer, file.size, { local, ahead, fd });
+  const libc = libcAtHand();
+  // Open since its read-ahead: read at once, in plain calls (what libc.readWhole does too,
+  // after a promise of its own).
+  const read = libc && fd !== undefined && fd >= 0
+    ? libc.readOpen(fd, buffer, file.size)
+    : await libc?.readWhole(sourcePath, buffer, file.size, { local, ahead, fd });
   if (read) {
     checkAgainstScan(file, read.bytes, read);
     return;
@@ -407,7 +416,7 @@ async function checkedPrefix(
   length: number,
   buffer: Uint8Array,
   hasher: Hasher,
-  pace?: (bytes: number) => Promise<void>,
+  pace?: (bytes: number) => Promise<void> | undefined,
 ): Promise<number> {
   const written = new Uint8Array(buffer.length);
   for (let done = 0; done < length;) {

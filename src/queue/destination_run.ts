@@ -33,6 +33,7 @@ import { parentOf, toNative } from "../relative_path.ts";
 import { openCacheDropper } from "../verify/cache_drop.ts";
 import {
   CHUNK_SIZE,
+  createHasher,
   digestFile,
   digestText,
   type HashAlgorithm,
@@ -385,10 +386,14 @@ export class DestinationRun implements Disposable {
     this.post({ type: "workers", workers, previous, bytesPerSecond, filesPerSecond, reason });
   }
 
-  /** Every chunk written or read back passes here: the bandwidth limit, then the count. */
-  #pace = async (bytes: number): Promise<void> => {
+  /**
+   * Every chunk written or read back passes here: the bandwidth limit, then the count. A
+   * promise only when there is a limit to wait for: a small file's copy would otherwise make
+   * one, and wait a turn for it, for nothing.
+   */
+  #pace = (bytes: number): Promise<void> | undefined => {
     if (this.#stopping) throw new StopRequested();
-    if (this.#limiter) await this.#limiter.take(bytes);
+    if (this.#limiter) return this.#limiter.take(bytes).then(() => this.#count(bytes));
     this.#count(bytes);
   };
 
@@ -982,9 +987,13 @@ export class DestinationRun implements Disposable {
   ): Promise<T> {
     const pool = size < SMALL_BUFFER ? this.#smallBuffers : this.#buffers;
     const buffer = pool.pop() ?? new Uint8Array(size < SMALL_BUFFER ? SMALL_BUFFER : CHUNK_SIZE);
+    // The hasher is taken here rather than lent (HasherPool.lend): one frame fewer a file.
+    let hasher: Hasher | null = null;
     try {
-      return await this.#hashers.lend(hash, (hasher) => use(buffer, hasher));
+      hasher = this.#hashers.takeNow(hash) ?? await createHasher(hash);
+      return await use(buffer, hasher);
     } finally {
+      if (hasher) this.#hashers.give(hasher);
       pool.push(buffer);
     }
   }

@@ -184,7 +184,7 @@ export async function digestFile(
   file: string,
   buffer: Uint8Array,
   hasher: Hasher,
-  pace?: (bytes: number) => Promise<void>,
+  pace?: (bytes: number) => Promise<void> | undefined,
   { local = false, size, drop, ahead = false, fd }: {
     local?: boolean;
     size?: number;
@@ -206,7 +206,8 @@ export async function digestFile(
     // to tell), the file is streamed from its start.
     if (read && read.bytes === read.size) {
       hasher.update(buffer.subarray(0, read.bytes));
-      await pace?.(read.bytes);
+      const paced = pace?.(read.bytes);
+      if (paced) await paced;
       return { digest: hasher.digest(), bytes: read.bytes, dropped: ahead || read.dropped };
     }
   }
