@@ -33,7 +33,6 @@ import { parentOf, toNative } from "../relative_path.ts";
 import { openCacheDropper } from "../verify/cache_drop.ts";
 import {
   CHUNK_SIZE,
-  createHasher,
   digestFile,
   digestText,
   type HashAlgorithm,
@@ -987,10 +986,12 @@ export class DestinationRun implements Disposable {
   ): Promise<T> {
     const pool = size < SMALL_BUFFER ? this.#smallBuffers : this.#buffers;
     const buffer = pool.pop() ?? new Uint8Array(size < SMALL_BUFFER ? SMALL_BUFFER : CHUNK_SIZE);
-    // The hasher is taken here rather than lent (HasherPool.lend): one frame fewer a file.
+    // The hasher is taken here rather than lent (HasherPool.lend): one frame fewer a file,
+    // and no wait unless it is still to be made.
     let hasher: Hasher | null = null;
     try {
-      hasher = this.#hashers.takeNow(hash) ?? await createHasher(hash);
+      const taken = this.#hashers.take(hash);
+      hasher = taken instanceof Promise ? await taken : taken;
       return await use(buffer, hasher);
     } finally {
       if (hasher) this.#hashers.give(hasher);

@@ -127,12 +127,20 @@ export class HasherPool {
    * const { digest } = await pool.lend("xxh128", (h) => digestFile("/ssd/a.jpg", buffer, h));
    */
   async lend<T>(algorithm: HashAlgorithm, use: (hasher: Hasher) => Promise<T>): Promise<T> {
-    const hasher = this.takeNow(algorithm) ?? await createHasher(algorithm);
+    const hasher = await this.take(algorithm);
     try {
       return await use(hasher);
     } finally {
       this.give(hasher);
     }
+  }
+
+  /**
+   * An initialized hasher for `algorithm`, to be given back (`give`): at once when one is at
+   * hand (takeNow), else the promise of a new one.
+   */
+  take(algorithm: HashAlgorithm): Hasher | Promise<Hasher> {
+    return this.takeNow(algorithm) ?? createHasher(algorithm);
   }
 
   /**
@@ -146,7 +154,7 @@ export class HasherPool {
     return hasher;
   }
 
-  /** Takes back a hasher lent (takeNow). */
+  /** Takes back a hasher lent (take, takeNow). */
   give(hasher: Hasher): void {
     const idle = this.#idle.get(hasher.algorithm);
     if (idle) idle.push(hasher);
