@@ -40,6 +40,7 @@ import {
   HasherPool,
 } from "../verify/hashers.ts";
 import { DigestColumn } from "../verify/digest_column.ts";
+import { type DirectReads, openDirectReads } from "../verify/direct_reads.ts";
 import { JournalWriter } from "../verify/journal.ts";
 import {
   type EntryParts,
@@ -122,9 +123,15 @@ function isoTime(ms: number): string {
   return lastTime.iso;
 }
 
-/** A file's read-ahead (`#ahead`): under way, or under way after its pages were dropped. */
+/**
+ * A file's read-ahead (`#ahead`): under way, or under way after its pages were dropped, or
+ * (a copy read back) under way from the disk into a slot of `#direct`.
+ */
 const AHEAD = 1;
 const AHEAD_DROPPED = 2;
+const AHEAD_DIRECT = 3;
+/** Slots of `#direct`: the read-ahead's, and as many again for the reads in hand. */
+const DIRECT_SLOTS = READ_AHEAD + 2;
 /** How often the ThroughputMonitor is asked for a slot count. */
 const MONITOR_INTERVAL_MS = 500;
 
@@ -191,10 +198,15 @@ export class DestinationRun implements Disposable {
   #priorityOf: ((path: string) => TaskPriority) | null = null;
   /** Each queued file's place in the queue's order, from its priority and size (startScore). */
   #scores: Float64Array;
-  /** Whether each file's read is under way ahead of its turn: 0, AHEAD or AHEAD_DROPPED. */
+  /** Whether each file's read is under way ahead of its turn: 0 or an AHEAD_ state. */
   #ahead: Uint8Array;
-  /** Each small file open since its read-ahead (Libc.openAhead), for its read; −1 for none. */
+  /**
+   * Each small file open since its read-ahead (Libc.openAhead), for its read, or with
+   * AHEAD_DIRECT its slot of `#direct`; −1 for none.
+   */
   #aheadFds: Int32Array;
+  /** The Verify's reads of small copies from the disk, where the system has them. */
+  #direct: DirectReads | null = null;
   /** Every message to the coordinator goes through here, so the stats see it. */
   readonly post: Post;
 
@@ -558,17 +570,27 @@ export class DestinationRun implements Disposable {
     const dropper = await openCacheDropper(this.job.destination);
     let readBack = dropper.readBack;
     // A small copy is read ahead from the disk, its pages dropped first.
-    const queue = this.#queue(
-      dropper.readBack.source === "disk" ? this.#readAhead(this.job.destination, true) : undefined,
-    );
+    const ahead = dropper.readBack.source === "disk"
+      ? this.#readAhead(this.job.destination, true)
+      : undefined;
+    if (ahead && !this.#reads) this.#direct = openDirectReads(DIRECT_SLOTS, SMALL_BUFFER);
+    const queue = this.#queue(ahead);
     for (const index of indices) queue.push(index);
     await queue.drain(
       this.#guarded(async (index, attempt) => {
         // What was read ahead is the copy before this attempt, which a retry makes anew.
-        let ahead = attempt === 1 && this.#ahead[index] === AHEAD_DROPPED;
+        const state = this.#ahead[index];
+        let ahead = attempt === 1 && state === AHEAD_DROPPED;
         this.#ahead[index] = 0;
         // The copy, open since its read-ahead: read from it, then closed, read or not.
         let fd = this.#takeAheadFd(index);
+        if (state === AHEAD_DIRECT) {
+          const slot = fd;
+          fd = -1;
+          // Anything but a match is read again by name, for the reason to be found and told.
+          if (attempt === 1 && this.#readBackDirect(index, slot)) return;
+          if (attempt > 1) this.#direct!.release(slot);
+        }
         try {
           if (ahead && fd >= 0) {
             if (this.#readBackNow(index, fd)) return;
@@ -622,6 +644,8 @@ export class DestinationRun implements Disposable {
       (index, error) => this.#fail(index, error),
     );
     this.#closeAheadFds();
+    this.#direct?.[Symbol.dispose]();
+    this.#direct = null;
     this.#reads?.end();
     return readBack;
   }
@@ -629,27 +653,50 @@ export class DestinationRun implements Disposable {
   /**
    * Reads back, hashes and checks in plain calls a small copy read ahead from the disk (its
    * pages dropped first, open as `fd` since): the Verify's usual way, without its layers of
-   * promises, which cost a small file more than its read and its hash. True if the copy was
-   * verified; anything else (a call that failed, a size or a digest that differs, a stop, a
-   * bandwidth limit, a hasher still to be made) is left to the usual way, which reads the copy
-   * again and tells why. `fd` is left open.
+   * promises, which cost a small file more than its read and its hash (see #checkBack).
+   * `fd` is left open.
    */
   #readBackNow(index: number, fd: number): boolean {
     const libc = libcAtHand();
-    const hash = this.#digests.algorithm(index);
-    if (!libc || !hash || this.#limiter || this.#stopping || this.#reads) return false;
-    const hasher = this.#hashers.takeNow(hash);
-    if (!hasher) return false;
-    const size = this.#files.sizes[index];
+    if (!libc) return false;
     const buffer = this.#smallBuffers.pop() ?? new Uint8Array(SMALL_BUFFER);
     try {
-      const read = libc.readOpen(fd, buffer, size);
-      // Whole: as many bytes as the file held after the read, and as many as the source.
-      if (!read || read.bytes !== read.size || read.bytes !== size) return false;
-      hasher.update(buffer.subarray(0, size));
-      if (!this.#digests.holds(index, { hash, digest: hasher.digest() })) return false;
+      const read = libc.readOpen(fd, buffer, this.#files.sizes[index]);
+      // Whole: as many bytes as the file held after the read.
+      return read !== null && read.bytes === read.size &&
+        this.#checkBack(index, buffer.subarray(0, read.bytes));
     } finally {
       this.#smallBuffers.push(buffer);
+    }
+  }
+
+  /** #readBackNow of a small copy whose read from the disk (DirectReads) started in `slot`. */
+  #readBackDirect(index: number, slot: number): boolean {
+    const direct = this.#direct!;
+    try {
+      return this.#checkBack(index, direct.finish(slot));
+    } finally {
+      direct.release(slot);
+    }
+  }
+
+  /**
+   * Hashes and checks `bytes`, a small copy read back whole, in plain calls. True if the copy
+   * was verified; anything else (a failed read, a size or a digest that differs, a stop, a
+   * bandwidth limit, a hasher still to be made) is left to the usual way, which reads the
+   * copy again and tells why.
+   */
+  #checkBack(index: number, bytes: Uint8Array | null): boolean {
+    const hash = this.#digests.algorithm(index);
+    const size = this.#files.sizes[index];
+    if (!bytes || bytes.length !== size || !hash) return false;
+    if (this.#limiter || this.#stopping || this.#reads) return false;
+    const hasher = this.#hashers.takeNow(hash);
+    if (!hasher) return false;
+    try {
+      hasher.update(bytes);
+      if (!this.#digests.holds(index, { hash, digest: hasher.digest() })) return false;
+    } finally {
       this.#hashers.give(hasher);
     }
     this.#count(size);
@@ -852,8 +899,10 @@ export class DestinationRun implements Disposable {
    * The queue's read-ahead (READ_AHEAD) of the small files under `root` (the source, or this
    * destination, whose copies' pages are dropped first with `drop`), noted in `#ahead`; none
    * unless this destination commits in batches (a local disk), the run has as many
-   * destinations as CPUs or more, and libc is at hand. With a SourceReader, small files (a
-   * source's, or a copy's to read back by the run's hash) are asked of it instead.
+   * destinations as CPUs or more, and libc is at hand. A copy is read from the disk through
+   * `#direct` where the system has it, else through the page cache. With a SourceReader,
+   * small files (a source's, or a copy's to read back by the run's hash) are asked of it
+   * instead.
    */
   #readAhead(root: string, drop: boolean): ((index: number) => void) | undefined {
     const reads = this.#reads;
@@ -873,13 +922,21 @@ export class DestinationRun implements Disposable {
     // One destination starts a source file's read ahead; the others' reads find it started.
     const shared = drop ? null : this.#shared;
     return (index) => {
-      if (this.#files.sizes[index] >= SMALL_BUFFER) return;
+      const size = this.#files.sizes[index];
+      if (size >= SMALL_BUFFER) return;
       if (shared && !shared.firstAhead(index)) {
         this.#ahead[index] = AHEAD;
         return;
       }
+      const file = toNative(root, this.#files.path(index));
+      const slot = drop && this.#direct ? this.#direct.start(file, size) : null;
+      if (slot !== null) {
+        this.#ahead[index] = AHEAD_DIRECT;
+        this.#aheadFds[index] = slot;
+        return;
+      }
       // Kept open for its read; a copy read back leaves its access time as it was.
-      const opened = libc.openAhead(toNative(root, this.#files.path(index)), drop, drop);
+      const opened = libc.openAhead(file, drop, drop);
       this.#ahead[index] = !opened ? 0 : opened.dropped ? AHEAD_DROPPED : AHEAD;
       this.#aheadFds[index] = opened?.fd ?? -1;
     };
@@ -896,7 +953,8 @@ export class DestinationRun implements Disposable {
   #closeAheadFds(): void {
     this.#aheadFds.forEach((fd, index) => {
       if (fd < 0) return;
-      closeAheadFd(fd);
+      if (this.#ahead[index] === AHEAD_DIRECT) this.#direct!.release(fd);
+      else closeAheadFd(fd);
       this.#aheadFds[index] = -1;
     });
   }
