@@ -12,6 +12,8 @@ export { createHash, type Hash } from "node:crypto";
 export { statfs } from "node:fs/promises";
 export { default as path } from "node:path";
 export { setImmediate } from "node:timers";
+export { setFlagsFromString } from "node:v8";
+export { runInNewContext } from "node:vm";
 import type Picomatch from "npm:@types/picomatch@4.0.3";
 export type { IHasher } from "npm:hash-wasm@4.13.0";
 

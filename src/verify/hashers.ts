@@ -3,6 +3,7 @@
  * request (`--hash`). Every hasher streams: it is fed chunk by chunk, never a whole file.
  */
 import { createHash, type Hash, type IHasher, loadHashWasm } from "../deps.ts";
+import { collectGarbage } from "../heap.ts";
 import { libcAtHand } from "../libc.ts";
 
 export type HashAlgorithm = "sha256" | "xxh128" | "blake3";
@@ -79,20 +80,35 @@ export interface Hasher {
 /**
  * A streaming SHA-256 (node:crypto), ready at once. node:crypto's hash cannot start over:
  * each file gets a new one, made at its first bytes (a file taken whole from another
- * destination's read, with its digest, never needs one).
+ * destination's read, with its digest, never needs one), and what it keeps outside V8's
+ * heap is collected every HASHES_PER_COLLECTION.
  */
 export function sha256Hasher(): Hasher {
   let hash: Hash | null = null;
   return {
     algorithm: "sha256",
     init: () => void (hash = null),
-    update: (chunk) => void (hash ??= createHash("sha256")).update(chunk),
+    update: (chunk) => void (hash ??= newSha256()).update(chunk),
     digest: () => {
-      const digest = (hash ?? createHash("sha256")).digest("hex");
+      const digest = (hash ?? newSha256()).digest("hex");
       hash = null;
       return digest;
     },
   };
+}
+
+/**
+ * SHA-256 hashes made by this thread between two full collections of its heap, which free
+ * what each kept outside it (collectGarbage): about 2.5 MiB. 100,000 small files to three
+ * destinations peaked at 209-212 MiB with a collection every 8,192 hashes, 213-225 MiB every
+ * 16,384 and 233-234 MiB with none but V8's own (2 runs each), for 2-7 % more CPU time.
+ */
+const HASHES_PER_COLLECTION = 8192;
+let hashesMade = 0;
+
+function newSha256(): Hash {
+  if (++hashesMade % HASHES_PER_COLLECTION === 0) collectGarbage();
+  return createHash("sha256");
 }
 
 /**
