@@ -101,7 +101,8 @@ export function sha256Hasher(): Hasher {
  * SHA-256 hashes made by this thread between two full collections of its heap, which free
  * what each kept outside it (collectGarbage): about 2.5 MiB. 100,000 small files to three
  * destinations peaked at 209-212 MiB with a collection every 8,192 hashes, 213-225 MiB every
- * 16,384 and 233-234 MiB with none but V8's own (2 runs each), for 2-7 % more CPU time.
+ * 16,384 and 233-234 MiB with none but V8's own (2 runs each), for 0.3 to 1 s more of the
+ * run's 28 to 30 s of CPU time.
  */
 const HASHES_PER_COLLECTION = 8192;
 let hashesMade = 0;
