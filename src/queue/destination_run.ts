@@ -130,7 +130,11 @@ function isoTime(ms: number): string {
 const AHEAD = 1;
 const AHEAD_DROPPED = 2;
 const AHEAD_DIRECT = 3;
-/** Slots of `#direct`: the read-ahead's, and as many again for the reads in hand. */
+/**
+ * Slots of `#direct`: the read-ahead's, the one the queue tops it up with, and the read in
+ * hand (10,000 files to three destinations: every read-back took one). A read-ahead that
+ * finds none free goes through the page cache.
+ */
 const DIRECT_SLOTS = READ_AHEAD + 2;
 /** How often the ThroughputMonitor is asked for a slot count. */
 const MONITOR_INTERVAL_MS = 500;
