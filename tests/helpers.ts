@@ -225,3 +225,30 @@ export async function flipOneByte(file: string, offset: number): Promise<void> {
   await handle.write(byte);
   await handle.utime(before.atime!, before.mtime!);
 }
+
+/** `size` random bytes. */
+export function randomBytes(size: number): Uint8Array {
+  const bytes = new Uint8Array(size);
+  for (let at = 0; at < size; at += 65536) crypto.getRandomValues(bytes.subarray(at, at + 65536));
+  return bytes;
+}
+
+/** Whether two byte arrays hold the same bytes; compared here: assert's diff of two long arrays takes minutes. */
+export function sameBytes(one: Uint8Array | null, other: Uint8Array): boolean {
+  return one !== null && one.length === other.length && one.every((byte, i) => byte === other[i]);
+}
+
+/** The bytes this process has caused to be read from storage (all its threads; Linux). */
+export async function storageReads(): Promise<number> {
+  return Number(/read_bytes: (\d+)/.exec(await Deno.readTextFile("/proc/self/io"))![1]);
+}
+
+/** Whether strace is here and may trace a child (ptrace allowed). */
+export function canTrace(): boolean {
+  try {
+    return new Deno.Command("strace", { args: ["-f", "-o", "/dev/null", "true"] }).outputSync()
+      .success;
+  } catch {
+    return false;
+  }
+}

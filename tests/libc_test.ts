@@ -4,7 +4,7 @@
  */
 import { assert } from "./deps.ts";
 import { type Libc, openLibc } from "../src/libc.ts";
-import { sh, testFolder } from "./helpers.ts";
+import { randomBytes, sameBytes, sh, storageReads, testFolder } from "./helpers.ts";
 
 const libc = openLibc();
 const ignore = typeof libc === "string";
@@ -17,17 +17,6 @@ function native(): Libc {
 async function outside(command: string, ...args: string[]): Promise<string> {
   const { stdout } = await sh(command, args);
   return stdout.trim();
-}
-
-/** Compared here: assert's diff of two long arrays takes minutes. */
-function sameBytes(one: Uint8Array, other: Uint8Array): boolean {
-  return one.length === other.length && one.every((byte, i) => byte === other[i]);
-}
-
-function randomBytes(size: number): Uint8Array {
-  const bytes = new Uint8Array(size);
-  for (let at = 0; at < size; at += 65536) crypto.getRandomValues(bytes.subarray(at, at + 65536));
-  return bytes;
 }
 
 // Times before 1970, with nanoseconds below the millisecond, and after.
@@ -58,11 +47,6 @@ for (const [k, when] of MTIMES.entries()) {
       assert(sameBytes(buffer.subarray(0, size), bytes), "the bytes read are not the file's");
     },
   });
-}
-
-/** The bytes this process has caused to be read from storage (all its threads). */
-async function storageReads(): Promise<number> {
-  return Number(/read_bytes: (\d+)/.exec(await Deno.readTextFile("/proc/self/io"))![1]);
 }
 
 /** What `read` gives, and the bytes this process read from storage meanwhile. */

@@ -7,19 +7,17 @@
  */
 import { assert } from "../deps.ts";
 import { path } from "../../src/deps.ts";
-import { assertSameAndSummed, fanoutArgs, sh, testFolder, writeRandomFile } from "../helpers.ts";
+import {
+  assertSameAndSummed,
+  canTrace,
+  fanoutArgs,
+  sh,
+  testFolder,
+  writeRandomFile,
+} from "../helpers.ts";
 
 const MiB = 2 ** 20;
 
-/** Whether strace is here and may trace a child (ptrace allowed). */
-function canTrace(): boolean {
-  try {
-    return new Deno.Command("strace", { args: ["-f", "-o", "/dev/null", "true"] }).outputSync()
-      .success;
-  } catch {
-    return false;
-  }
-}
 const traceable = canTrace();
 const needsStrace = traceable ? "" : " (skipped: strace is not installed or may not trace)";
 
