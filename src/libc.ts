@@ -5,7 +5,7 @@
  * of each path under narrow permissions (a readlink of every folder on the way, per call).
  * Linux (glibc) only for now; elsewhere, or without the permission, `openLibc` says why not.
  */
-import { encodeAt } from "./text_buffer.ts";
+import { cStrings } from "./text_buffer.ts";
 
 const SYMBOLS = {
   open: { parameters: ["buffer", "i32"], result: "i32" },
@@ -211,15 +211,7 @@ function load(): Libc | string {
   const encoder = new TextEncoder();
   const errno = () => new Deno.UnsafePointerView(libc.symbols.__errno_location()!).getInt32();
   const cString = (text: string) => encoder.encode(text + "\0");
-  // A C string for a call made at once, in one buffer that the next one overwrites: never
-  // for a call that waits on a thread of its own, nor across an await.
-  let scratch = new Uint8Array(1024);
-  const cStringNow = (text: string) => {
-    // UTF-8 takes at most 3 bytes per UTF-16 unit.
-    if (scratch.length < 3 * text.length + 1) scratch = new Uint8Array(3 * text.length + 1);
-    scratch[encodeAt(text, scratch, 0)] = 0;
-    return scratch;
-  };
+  const cStringNow = cStrings();
   const noPath = cString("");
   const status = new Uint8Array(256);
   const statusView = new DataView(status.buffer);

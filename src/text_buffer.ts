@@ -29,6 +29,25 @@ export function encodeAt(text: string, into: Uint8Array, at: number): number {
   return at + encoder.encodeInto(text, into.subarray(at)).written;
 }
 
+/**
+ * A C string (NUL-terminated UTF-8) for a call made at once, in one buffer that the next
+ * one overwrites: never for a call that waits on a thread of its own, nor across an await.
+ * Keeping the buffer from call to call spares TextEncoder's new buffer and object each time.
+ *
+ * @example
+ * const names = cStrings();
+ * libc.symbols.open(names("/ssd/a.jpg"), 0);
+ */
+export function cStrings(): (text: string) => Uint8Array {
+  let scratch = new Uint8Array(1024);
+  return (text) => {
+    // UTF-8 takes at most 3 bytes per UTF-16 unit.
+    if (scratch.length < 3 * text.length + 1) scratch = new Uint8Array(3 * text.length + 1);
+    scratch[encodeAt(text, scratch, 0)] = 0;
+    return scratch;
+  };
+}
+
 export class TextBuffer {
   #bytes: Uint8Array;
   #used = 0;

@@ -3,7 +3,7 @@
  * buffer is kept for what comes next.
  */
 import { assert, fc } from "./deps.ts";
-import { encodeAt, hexString, TextBuffer } from "../src/text_buffer.ts";
+import { cStrings, encodeAt, hexString, TextBuffer } from "../src/text_buffer.ts";
 
 Deno.test("appended text comes back as UTF-8, with the NULs asked for, and take starts over", () => {
   const buffer = new TextBuffer(8);
@@ -84,4 +84,17 @@ Deno.test("hexString gives any bytes in lowercase hex, call after call", () => {
       assert.equal(hexString(bytes), expected);
     }),
   );
+});
+
+Deno.test("cStrings gives NUL-terminated UTF-8 in one buffer, grown for a longer text", () => {
+  const cString = cStrings();
+  const decode = (bytes: Uint8Array) =>
+    new TextDecoder().decode(bytes.subarray(0, bytes.indexOf(0)));
+  const short = cString("/ssd/é.jpg");
+  assert.equal(decode(short), "/ssd/é.jpg");
+  assert.equal(cString("/b"), short, "the same buffer, overwritten");
+  const long = "/nas/" + "ä".repeat(2000);
+  const grown = cString(long);
+  assert.equal(decode(grown), long);
+  assert.equal(grown[new TextEncoder().encode(long).length], 0);
 });

@@ -574,11 +574,11 @@ export class DestinationRun implements Disposable {
     const dropper = await openCacheDropper(this.job.destination);
     let readBack = dropper.readBack;
     // A small copy is read ahead from the disk, its pages dropped first.
-    const ahead = dropper.readBack.source === "disk"
+    const readAhead = dropper.readBack.source === "disk"
       ? this.#readAhead(this.job.destination, true)
       : undefined;
-    if (ahead && !this.#reads) this.#direct = openDirectReads(DIRECT_SLOTS, SMALL_BUFFER);
-    const queue = this.#queue(ahead);
+    if (readAhead && !this.#reads) this.#direct = openDirectReads(DIRECT_SLOTS, SMALL_BUFFER);
+    const queue = this.#queue(readAhead);
     for (const index of indices) queue.push(index);
     await queue.drain(
       this.#guarded(async (index, attempt) => {

@@ -12,16 +12,16 @@
  * cannot read a file this way (no O_DIRECT, or a buffer it cannot take) tells so, and its
  * files are then read the usual way.
  */
-import { encodeAt } from "../text_buffer.ts";
+import { cStrings } from "../text_buffer.ts";
 
 /** Slots for reads under way or waiting for their turn. */
 export interface DirectReads extends Disposable {
   /**
-   * Starts reading `file`, expected to hold `size` bytes, from the disk: opened with O_DIRECT (and O_NOATIME, where this process owns
-   * it), its pages dropped from the page cache first, so that a file system that serves such
-   * a read through the cache still reads it from the disk. Returns the slot it reads into,
-   * or null (no slot free, a call failed, or the file system cannot): then the caller reads
-   * the file another way.
+   * Starts reading `file`, expected to hold `size` bytes, from the disk: opened with
+   * O_DIRECT (and O_NOATIME, where this process owns it), its pages dropped from the page
+   * cache first, so that a file system that serves such a read through the cache still reads
+   * it from the disk. Returns the slot it reads into, or null (no slot free, a call failed,
+   * or the file system cannot): then the caller reads the file another way.
    */
   start(file: string, size: number): number | null;
   /**
@@ -140,7 +140,7 @@ class AioReads implements DirectReads {
   /** Slots started and not yet handed to the kernel, in order. */
   #unsubmitted: number[] = [];
   #supported = true;
-  #name = new Uint8Array(1024);
+  #cString = cStrings();
   #open = true;
   #slotCount: bigint;
 
@@ -272,13 +272,6 @@ class AioReads implements DirectReads {
 
   #errno(): number {
     return new Deno.UnsafePointerView(this.lib.symbols.__errno_location()!).getInt32();
-  }
-
-  /** `text` as a C string, in one buffer the next call overwrites (used at once). */
-  #cString(text: string): Uint8Array {
-    if (this.#name.length < 3 * text.length + 1) this.#name = new Uint8Array(3 * text.length + 1);
-    this.#name[encodeAt(text, this.#name, 0)] = 0;
-    return this.#name;
   }
 }
 
