@@ -252,3 +252,11 @@ export function canTrace(): boolean {
     return false;
   }
 }
+
+/**
+ * Runs fanout with `args` under strace with `options` (which calls, how shown), its log in
+ * `log`, following every thread.
+ */
+export function traceFanout(log: string, options: string[], args: string[]): Promise<Run> {
+  return sh("strace", ["-f", ...options, "-o", log, Deno.execPath(), ...fanoutArgs(args)]);
+}

@@ -9,9 +9,8 @@ import { path } from "../../src/deps.ts";
 import {
   assertSameAndSummed,
   canTrace,
-  fanoutArgs,
-  sh,
   testFolder,
+  traceFanout,
   writeRandomFile,
 } from "../helpers.ts";
 
@@ -32,14 +31,11 @@ Deno.test({
     const destinations = Array.from({ length: count }, (_, i) => path.join(folder.path, `d${i}`));
     const log = path.join(folder.path, "strace.log");
 
-    const run = await sh("strace", [
-      "-f",
-      "-e",
-      "trace=openat",
-      "-o",
-      log,
-      Deno.execPath(),
-      ...fanoutArgs(["backup", "--json", source, ...destinations]),
+    const run = await traceFanout(log, ["-e", "trace=openat"], [
+      "backup",
+      "--json",
+      source,
+      ...destinations,
     ]);
     assert.equal(run.code, 0, run.stderr);
     const opens = (await Deno.readTextFile(log)).split("\n").filter((line) =>

@@ -10,9 +10,8 @@ import { path } from "../../src/deps.ts";
 import {
   assertSameAndSummed,
   canTrace,
-  fanoutArgs,
-  sh,
   testFolder,
+  traceFanout,
   writeRandomFile,
 } from "../helpers.ts";
 
@@ -63,17 +62,11 @@ Deno.test({
     const destinations = ["ssd", "usb", "nas"].map((name) => path.join(folder.path, name));
     const log = path.join(folder.path, "strace.log");
 
-    const run = await sh("strace", [
-      "-f",
-      "-y",
-      "-s",
-      "0",
-      "-e",
-      "trace=read",
-      "-o",
-      log,
-      Deno.execPath(),
-      ...fanoutArgs(["backup", "--json", source, ...destinations]),
+    const run = await traceFanout(log, ["-y", "-s", "0", "-e", "trace=read"], [
+      "backup",
+      "--json",
+      source,
+      ...destinations,
     ]);
     assert.equal(run.code, 0, run.stderr);
     const summary = JSON.parse(run.stdout.trim().split("\n").at(-1)!);
