@@ -4,9 +4,10 @@
  * in the shared chunks (SharedChunks) with its digest, as a second destination's read would
  * be left: the destination's thread then only writes them. Alone, that thread reads, hashes
  * and writes every small file one after another, and is what the copy waits for; the other
- * CPU has little to do. In the Verify phase it reads the small copies back the same way, from
- * the disk (their pages dropped from the page cache first, as the destination's own read-back
- * does), and leaves each one's digest, byte count and whether its pages were dropped.
+ * CPU has little to do. In the Verify phase, where the destination cannot read its copies
+ * with O_DIRECT (DirectReads), it reads the small copies back the same way, from the disk
+ * (their pages dropped from the page cache first, as the destination's own read-back does),
+ * and leaves each one's digest, byte count and whether its pages were dropped.
  *
  * The destination asks for files in the order it will copy them, as its queue takes them
  * into its read-ahead (ReadRequests: a ring of file numbers in shared memory, told through
