@@ -129,9 +129,7 @@ export async function writeRandomFile(file: string, size: number): Promise<void>
   const chunk = new Uint8Array(Math.min(size, 1 << 20));
   for (let left = size; left > 0;) {
     const n = Math.min(left, chunk.length);
-    for (let i = 0; i < n; i += 65536) {
-      crypto.getRandomValues(chunk.subarray(i, Math.min(n, i + 65536)));
-    }
+    fillRandom(chunk.subarray(0, n));
     for (let written = 0; written < n;) written += await handle.write(chunk.subarray(written, n));
     left -= n;
   }
@@ -228,12 +226,21 @@ export async function flipOneByte(file: string, offset: number): Promise<void> {
 
 /** `size` random bytes. */
 export function randomBytes(size: number): Uint8Array {
-  const bytes = new Uint8Array(size);
-  for (let at = 0; at < size; at += 65536) crypto.getRandomValues(bytes.subarray(at, at + 65536));
+  return fillRandom(new Uint8Array(size));
+}
+
+/** Fills `bytes` with random bytes, 64 KiB at a time (getRandomValues' limit); returns it. */
+function fillRandom(bytes: Uint8Array): Uint8Array {
+  for (let at = 0; at < bytes.length; at += 65536) {
+    crypto.getRandomValues(bytes.subarray(at, at + 65536));
+  }
   return bytes;
 }
 
-/** Whether two byte arrays hold the same bytes; compared here: assert's diff of two long arrays takes minutes. */
+/**
+ * Whether two byte arrays hold the same bytes; compared here: assert's diff of two long
+ * arrays takes minutes.
+ */
 export function sameBytes(one: Uint8Array | null, other: Uint8Array): boolean {
   return one !== null && one.length === other.length && one.every((byte, i) => byte === other[i]);
 }
